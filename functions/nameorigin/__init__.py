@@ -1,0 +1,1 @@
+"""nameorigin: which language a surname comes from, served with onnxruntime."""

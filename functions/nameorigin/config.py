@@ -1,0 +1,85 @@
+"""Every setting the service reads from its environment, in one place, each with its default.
+
+Powertools reads its own variables (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
+``POWERTOOLS_LOG_LEVEL`` …) itself; everything specific to nameorigin is read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where ``sam build`` and the container image put the model: inside the package itself.
+BUNDLED_MODEL_DIR = _PACKAGE_DIR / "model"
+#: Where a source checkout keeps the committed model.
+REPOSITORY_MODEL_DIR = _PACKAGE_DIR.parents[1] / "artifacts"
+
+
+def default_model_dir() -> Path:
+    """The bundled model when the package ships one, else the checkout's ``artifacts/``."""
+    if (BUNDLED_MODEL_DIR / "manifest.json").is_file():
+        return BUNDLED_MODEL_DIR
+    return REPOSITORY_MODEL_DIR
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _int(environ: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{key} must be an integer, got {raw!r}") from error
+    if value < minimum:
+        raise ConfigError(f"{key} must be >= {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service settings; see the README's configuration table for each variable."""
+
+    model_dir: Path
+    #: onnxruntime intra-op threads, set explicitly: auto-detection breaks on Lambda's CPU affinity.
+    intra_op_threads: int = 1
+    #: Longest accepted name, in characters, before normalization.
+    max_name_length: int = 64
+    #: Most names one request or one queue message may carry inline.
+    max_batch_names: int = 10_000
+    #: Largest accepted request body, in bytes.
+    max_body_bytes: int = 1_048_576
+    #: Names per onnxruntime run after sorting by length (bounds padding and memory).
+    bucket_size: int = 256
+    #: Bucket that receives batch results (SQS function, CloudEvents endpoint).
+    results_bucket: str = ""
+    #: Prefix of result objects inside the results bucket.
+    results_prefix: str = "results/"
+    #: Names classified per chunk when streaming a claim-check file.
+    stream_chunk_names: int = 20_000
+    #: Largest claim-check object accepted, in bytes.
+    max_object_bytes: int = 256 * 1024 * 1024
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; an unusable value raises ConfigError naming the variable."""
+        env = os.environ if environ is None else environ
+        model_dir = env.get("NAMEORIGIN_MODEL_DIR")
+        return cls(
+            model_dir=Path(model_dir) if model_dir else default_model_dir(),
+            intra_op_threads=_int(env, "NAMEORIGIN_INTRA_OP_THREADS", cls.intra_op_threads),
+            max_name_length=_int(env, "NAMEORIGIN_MAX_NAME_LENGTH", cls.max_name_length),
+            max_batch_names=_int(env, "NAMEORIGIN_MAX_BATCH_NAMES", cls.max_batch_names),
+            max_body_bytes=_int(env, "NAMEORIGIN_MAX_BODY_BYTES", cls.max_body_bytes),
+            bucket_size=_int(env, "NAMEORIGIN_BUCKET_SIZE", cls.bucket_size),
+            results_bucket=env.get("NAMEORIGIN_RESULTS_BUCKET", cls.results_bucket),
+            results_prefix=env.get("NAMEORIGIN_RESULTS_PREFIX", cls.results_prefix),
+            stream_chunk_names=_int(env, "NAMEORIGIN_STREAM_CHUNK_NAMES", cls.stream_chunk_names),
+            max_object_bytes=_int(env, "NAMEORIGIN_MAX_OBJECT_BYTES", cls.max_object_bytes),
+        )

@@ -1,0 +1,1 @@
+"""The pure model core shared by every front door: manifest, normalization, encoding, classifier."""

@@ -1,0 +1,1 @@
+"""Training pipeline: data → char-RNN (torch) → evaluated, calibrated, verified ONNX artifact."""
