@@ -147,25 +147,31 @@ class Classifier:
         Names are sorted by length and run in buckets of ``bucket_size`` so that a large batch pays
         for the padding of similar-length neighbours only, not of its single longest name.
         """
-        result = np.empty((len(normalized), len(self.labels)), dtype=np.float32)
         if not normalized:
-            return result
+            return np.empty((0, len(self.labels)), dtype=np.float32)
         tokens, lengths = self.encoder.encode(normalized)
+        if len(normalized) <= self.bucket_size:  # one run: sorting would buy nothing
+            return self._run(tokens, lengths)
+        result = np.empty((len(normalized), len(self.labels)), dtype=np.float32)
         order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), self.bucket_size):
             bucket = order[start : start + self.bucket_size]
-            width = int(lengths[bucket].max())
-            feeds = {TOKENS_INPUT: tokens[bucket, :width], LENGTHS_INPUT: lengths[bucket]}
-            (scores,) = self.session.run([LOG_PROBABILITIES_OUTPUT], feeds)
-            result[bucket] = scores
+            width = int(lengths[bucket[-1]])  # sorted ascending: the last name is the longest
+            result[bucket] = self._run(tokens[bucket, :width], lengths[bucket])
         return result
+
+    def _run(self, tokens: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> FloatArray:
+        (scores,) = self.session.run(
+            [LOG_PROBABILITIES_OUTPUT], {TOKENS_INPUT: tokens, LENGTHS_INPUT: lengths}
+        )
+        return np.asarray(scores, dtype=np.float32)
 
     def top_k(self, scores: FloatArray, k: int) -> tuple[npt.NDArray[np.intp], FloatArray]:
         """Indices and values of the k best labels per row, best first (ties: lower index first)."""
         if not 1 <= k <= len(self.labels):
             raise ValueError(f"k must be between 1 and {len(self.labels)}, got {k}")
         best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        return best, np.take_along_axis(scores, best, axis=1)
+        return best, scores[np.arange(len(scores))[:, np.newaxis], best]
 
     def classify(self, names: Sequence[str], top_k: int) -> list[Outcome]:
         """Classify names in one batched pass; each name yields a Prediction or a Rejection."""

@@ -36,6 +36,11 @@ class CharacterEncoder:
         outside the alphabet is a caller bug (names must come from the normalization rule), so it
         raises instead of being guessed at.
         """
+        if len(names) == 1 and pad_to is None:  # the common single-name request, minus overhead
+            indices = self._table[np.frombuffer(names[0].encode("ascii"), dtype=np.uint8)]
+            if (indices < 0).any():
+                raise ValueError("a name holds characters outside the alphabet; normalize it first")
+            return indices[np.newaxis, :], np.array([indices.size], dtype=np.int64)
         lengths = np.fromiter((len(name) for name in names), dtype=np.int64, count=len(names))
         width = int(lengths.max(initial=0)) if pad_to is None else pad_to
         tokens = np.zeros((len(names), width), dtype=np.int64)
