@@ -10,6 +10,11 @@ SAM := $(SAM_VENV)/bin/sam
 # Where the names data set is (see data/README.md); CI and this machine use the shared copy.
 NAMEORIGIN_DATA_DIR ?= ../shared/data/names
 export NAMEORIGIN_DATA_DIR
+# The Knative Service CRD the manifest tests validate against (kept outside the repository).
+KNATIVE_SERVICE_CRD ?= $(CURDIR)/../shared/schemas/knative-serving-v1-service-crd.yaml
+# `make serve`: a runtime-only environment (no torch, no test tools) and where it listens.
+SERVE_VENV := .venv-serve
+SERVE_PORT ?= 8080
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
@@ -21,7 +26,7 @@ help: ## List the targets
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[http,train,dev]'
+	$(BIN)/pip install --quiet -e '.[http,train,dev,cli]'
 	touch $@
 
 venv: $(BIN)/.installed ## Create/refresh the development environment (.venv)
@@ -33,13 +38,79 @@ $(SAM_VENV)/.installed:
 
 sam-venv: $(SAM_VENV)/.installed ## Create the SAM CLI environment (.venv-sam)
 
+test: export KNATIVE_SERVICE_CRD := $(KNATIVE_SERVICE_CRD)
 test: venv sam-venv ## Run the whole test suite (what CI runs)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+$(SERVE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SERVE_VENV)/bin/pip install --quiet -e '.[http]'
+	touch $@
+
+.PHONY: serve
+serve: $(SERVE_VENV)/.installed ## Serve the API on http://127.0.0.1:8080 with the committed model
+	NAMEORIGIN_HTTP_HOST=127.0.0.1 PORT=$(SERVE_PORT) $(SERVE_VENV)/bin/python -m nameorigin.http
+
+.PHONY: image-test
+image-test: venv ## Build the Knative image with podman and check it serves like the handler
+	bash k8s-knative/image-test.sh
+
+# `make train FORCE=1` promotes even a worse model; TRAIN_ARGS passes options (python -m training -h).
+FORCE ?=
+TRAIN_ARGS ?=
+
+.PHONY: data train
+data: venv ## Download the names data set into data/names/ and verify its sha256 sums
+	$(BIN)/python -m training.fetch_data --into data/names
+
+train: venv ## Data check → train → evaluate → export → parity → promote into artifacts/ (FORCE=1)
+	$(BIN)/python -m training $(if $(FORCE),--force) $(TRAIN_ARGS)
+
+# -- API Gateway function (SAM): validate, build, local invoke, OpenAPI ------------------------
+SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+# The Lambda runtime's Python (template.yaml: python3.12); `make invoke` runs the built package
+# under it. pyenv machines have it under ~/.pyenv/versions; override with LAMBDA_PYTHON=...
+LAMBDA_PYTHON ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)),python3.12)
+RIE := $(SAM_VENV)/lib/python3.11/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64
+RIC_DIR := build/lambda-ric-py3.12
+EVENT ?= events/api/get_prediction.json
+
+.PHONY: sam-validate sam-build invoke openapi
+sam-validate: venv sam-venv ## sam validate --lint and cfn-lint on template.yaml (offline)
+	$(SAM_ENV) $(SAM) validate --lint -t template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+sam-build: sam-venv ## sam build (no Docker): package + bundled model in .aws-sam/build
+	$(SAM_ENV) $(SAM) build -t template.yaml
+
+# What `make invoke` needs built; rebuilt only when something that goes into the package changed.
+BUILD_INPUTS := template.yaml functions/Makefile functions/requirements.txt artifacts/model.onnx \
+	artifacts/manifest.json $(shell find functions/nameorigin -name '*.py' 2>/dev/null)
+.aws-sam/build/template.yaml: $(BUILD_INPUTS) | sam-venv
+	$(SAM_ENV) $(SAM) build -t template.yaml
+
+$(RIC_DIR)/.installed:
+	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --target $(RIC_DIR) 'awslambdaric==4.2.2'
+	touch $@
+
+.PHONY: lambda-ric
+lambda-ric: $(RIC_DIR)/.installed ## awslambdaric for the Lambda runtime's Python (make invoke, tests)
+
+print-%: ## Print a make variable (tests ask for LAMBDA_PYTHON)
+	@echo '$($*)'
+
+invoke: venv .aws-sam/build/template.yaml $(RIC_DIR)/.installed ## Run EVENT=events/api/x.json through the built function (Lambda RIE)
+	$(BIN)/python events/invoke.py $(EVENT) --rie $(RIE) --python $(LAMBDA_PYTHON) --ric-dir $(RIC_DIR)
+
+openapi: venv ## Write docs/openapi.json from the routes
+	$(BIN)/python -c "from nameorigin.api.app import openapi_document; print(openapi_document())" > docs/openapi.json
 
 lint: venv ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy k8s-knative/bake_model.py k8s-knative/image-test/run_checks.py
 
 format: venv ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -47,3 +118,48 @@ format: venv ## Apply ruff's fixes and formatting
 
 clean: ## Remove build outputs (keeps the environments)
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+
+# --- Batch mode on a local queue (docs/batch.md) -------------------------------------------------
+# moto in server mode on 127.0.0.1, the queue/DLQ/bucket of template.yaml, and the local poller that
+# plays Lambda's SQS event source mapping; both run in the background (pids, logs: .cache/queue/).
+# BATCH_VISIBILITY=10 shortens the template's 5700 s visibility timeout to watch retries and the DLQ.
+BATCH_PORT ?= 5123
+BATCH_VISIBILITY ?=
+BATCH_STATE := .cache/queue
+BATCH_ENDPOINT := http://127.0.0.1:$(BATCH_PORT)
+BATCH_ENV := AWS_ENDPOINT_URL=$(BATCH_ENDPOINT) AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	AWS_DEFAULT_REGION=us-east-1 NAMEORIGIN_BATCH_QUEUE=nameorigin-batch \
+	NAMEORIGIN_BATCH_DLQ=nameorigin-batch-dlq \
+	NAMEORIGIN_RESULTS_BUCKET=nameorigin-results-123456789012-us-east-1 \
+	POWERTOOLS_SERVICE_NAME=nameorigin POWERTOOLS_METRICS_NAMESPACE=NameOrigin \
+	POWERTOOLS_TRACE_DISABLED=true
+BATCH_CLI := $(BATCH_ENV) $(BIN)/nameorigin-batch
+
+.PHONY: queue-up queue-down submit results dlq dlq-redrive
+queue-up: venv ## Start the local queue: moto + queue/DLQ/bucket + poller, in the background
+	@mkdir -p $(BATCH_STATE)
+	@if [ -f $(BATCH_STATE)/moto.pid ] && kill -0 "$$(cat $(BATCH_STATE)/moto.pid)" 2>/dev/null; then \
+		echo "the local queue is already up (make queue-down stops it)"; exit 1; fi
+	$(BIN)/moto_server -H 127.0.0.1 -p $(BATCH_PORT) > $(BATCH_STATE)/moto.log 2>&1 & echo $$! > $(BATCH_STATE)/moto.pid
+	$(BATCH_CLI) local-up --endpoint-url $(BATCH_ENDPOINT) $(if $(BATCH_VISIBILITY),--visibility-timeout $(BATCH_VISIBILITY))
+	$(BATCH_CLI) poll > $(BATCH_STATE)/poller.log 2>&1 & echo $$! > $(BATCH_STATE)/poller.pid
+	@echo "local queue up on $(BATCH_ENDPOINT); poller log: $(BATCH_STATE)/poller.log"
+
+queue-down: ## Stop the local poller and moto server started by queue-up
+	@for name in poller moto; do \
+		if [ -f $(BATCH_STATE)/$$name.pid ]; then kill "$$(cat $(BATCH_STATE)/$$name.pid)" 2>/dev/null || true; \
+		rm -f $(BATCH_STATE)/$$name.pid; echo "stopped $$name"; fi; done
+
+submit: venv ## Submit a names file to the local queue: make submit FILE=names.txt (prints batch ids)
+	@test -n "$(FILE)" || { echo "usage: make submit FILE=names.txt|.csv|.jsonl"; exit 1; }
+	@$(BATCH_CLI) submit $(FILE)
+
+results: venv ## Wait for and print results: make results BATCH_ID="id …" [OUT=results.jsonl]
+	@test -n "$(BATCH_ID)" || { echo "usage: make results BATCH_ID=<id printed by submit>"; exit 1; }
+	@$(BATCH_CLI) results $(BATCH_ID) $(if $(OUT),--output $(OUT))
+
+dlq: venv ## List the local dead-letter queue, with why each message failed
+	@$(BATCH_CLI) dlq list
+
+dlq-redrive: venv ## Move every local dead letter back to the queue
+	@$(BATCH_CLI) dlq redrive

@@ -1,0 +1,134 @@
+"""template.yaml: valid for SAM and cfn-lint (offline), every route wired, SLO alarms, pins."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from typing import Any
+
+from nameorigin.api.app import ROUTES
+
+from .conftest import ROOT, SAM, SAM_ENVIRONMENT
+
+API_FUNCTION = "ApiFunction"
+
+
+def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one CloudFormation type."""
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == kind
+    }
+
+
+def test_sam_validate_lint_passes_offline() -> None:
+    result = subprocess.run(
+        [str(SAM), "validate", "--lint", "-t", str(ROOT / "template.yaml")],
+        cwd=ROOT,
+        env=SAM_ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_cfn_lint_passes() -> None:
+    cfn_lint = ROOT / ".venv" / "bin" / "cfn-lint"
+
+    result = subprocess.run(
+        [str(cfn_lint), str(ROOT / "template.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_route_reaches_the_function_for_every_method(template: dict[str, Any]) -> None:
+    events = template["Resources"][API_FUNCTION]["Properties"]["Events"]
+    wired = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
+
+    for route in ROUTES:
+        path = re.sub(r"<(\w+)>", r"{\1}", route)
+        assert (path, "ANY") in wired, f"{path} is not wired with Method ANY"
+    assert ("/{proxy+}", "ANY") in wired  # unknown paths get the resolver's JSON 404
+    assert ("/", "ANY") in wired
+
+
+def test_api_function_runs_the_handler_and_bundles_the_model(template: dict[str, Any]) -> None:
+    function = template["Resources"][API_FUNCTION]
+
+    assert function["Properties"]["Handler"] == "nameorigin.api.handler.lambda_handler"
+    assert (ROOT / "functions" / "nameorigin" / "api" / "handler.py").is_file()
+    assert function["Properties"]["CodeUri"] == "functions/"
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    assert isinstance(function["Properties"]["MemorySize"], int)
+
+
+def test_globals_pin_a_runtime_that_can_load_the_onnxruntime_wheel(
+    template: dict[str, Any],
+) -> None:
+    function_globals = template["Globals"]["Function"]
+
+    # onnxruntime 1.32 wheels are manylinux_2_28: python3.12+ (Amazon Linux 2023), not python3.11.
+    assert function_globals["Runtime"] == "python3.12"
+    assert function_globals["Tracing"] == "Active"
+    variables = function_globals["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "nameorigin"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "NameOrigin"
+
+
+def test_slo_alarms_notify_the_alarm_topic(template: dict[str, Any]) -> None:
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    latency = alarms["ApiLatencyP99Alarm"]["Properties"]
+
+    assert latency["ExtendedStatistic"] == "p99"
+    assert latency["Threshold"] == {"Ref": "LatencyP99ThresholdMs"}
+    errors = alarms["Api5xxRateAlarm"]["Properties"]
+    assert {m["Id"] for m in errors["Metrics"]} >= {"errors", "requests", "rate"}
+    assert errors["Threshold"] == {"Ref": "ServerErrorRateThreshold"}
+    assert alarms["ApiFunctionThrottlesAlarm"]["Properties"]["MetricName"] == "Throttles"
+    for alarm in alarms.values():
+        assert {"Ref": "AlarmTopic"} in alarm["Properties"]["AlarmActions"]
+
+
+def test_email_subscription_is_optional(template: dict[str, Any]) -> None:
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_outputs_give_the_api_url(template: dict[str, Any]) -> None:
+    url = template["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
+
+    assert url.startswith("https://${NameOriginApi}.execute-api.")
+
+
+def test_lambda_requirements_pin_exactly_the_project_dependencies() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    requirements = [
+        line.strip()
+        for line in (ROOT / "functions" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    assert sorted(requirements) == sorted(pyproject["project"]["dependencies"])
+    assert all("==" in line for line in requirements)
+    assert not any(line.lower().startswith("torch") for line in requirements)
+
+
+def test_samconfig_names_the_stack_and_lints_on_validate() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+
+    assert config["default"]["global"]["parameters"]["stack_name"] == "nameorigin"
+    assert config["default"]["validate"]["parameters"]["lint"] is True
