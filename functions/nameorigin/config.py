@@ -65,6 +65,22 @@ class Settings:
     stream_chunk_names: int = 20_000
     #: Largest claim-check object accepted, in bytes.
     max_object_bytes: int = 256 * 1024 * 1024
+    #: Most names one claim-check file may hold (the function's timeout bounds it: docs/batch.md).
+    max_object_names: int = 2_000_000
+    #: Largest inline batch message, in bytes (SQS's classic limit, which the queue is set to).
+    max_message_bytes: int = 262_144
+    #: Batch queue (name or URL) the batch CLI sends to and the local poller reads from.
+    batch_queue: str = ""
+    #: Its dead-letter queue (name or URL), for the CLI's ``dlq`` command.
+    batch_dlq: str = ""
+    #: Prefix under which ``submit`` uploads files too large to send inline (claim checks).
+    upload_prefix: str = "uploads/"
+    #: Interface the HTTP process (Knative) listens on; ``make serve`` passes 127.0.0.1.
+    http_host: str = "0.0.0.0"
+    #: Port of the HTTP process; Knative sets ``PORT`` itself (and forbids setting it in a manifest).
+    http_port: int = 8080
+    #: Seconds the HTTP process lets in-flight requests finish after SIGTERM before closing them.
+    shutdown_timeout_seconds: int = 30
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,4 +98,14 @@ class Settings:
             results_prefix=env.get("NAMEORIGIN_RESULTS_PREFIX", cls.results_prefix),
             stream_chunk_names=_int(env, "NAMEORIGIN_STREAM_CHUNK_NAMES", cls.stream_chunk_names),
             max_object_bytes=_int(env, "NAMEORIGIN_MAX_OBJECT_BYTES", cls.max_object_bytes),
+            max_object_names=_int(env, "NAMEORIGIN_MAX_OBJECT_NAMES", cls.max_object_names),
+            max_message_bytes=_int(env, "NAMEORIGIN_MAX_MESSAGE_BYTES", cls.max_message_bytes),
+            batch_queue=env.get("NAMEORIGIN_BATCH_QUEUE", cls.batch_queue),
+            batch_dlq=env.get("NAMEORIGIN_BATCH_DLQ", cls.batch_dlq),
+            upload_prefix=env.get("NAMEORIGIN_UPLOAD_PREFIX", cls.upload_prefix),
+            http_host=env.get("NAMEORIGIN_HTTP_HOST", cls.http_host),
+            http_port=_int(env, "PORT", cls.http_port),
+            shutdown_timeout_seconds=_int(
+                env, "NAMEORIGIN_SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds
+            ),
         )

@@ -1,0 +1,249 @@
+"""A real moto server over HTTP for the batch tests, plus the queue, DLQ and bucket on it."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from nameorigin.batch import topology
+from nameorigin.batch.handler import process_event
+from nameorigin.batch.poller import LocalEventSourceMapping
+from nameorigin.batch.results import BatchSummary
+from nameorigin.batch.store import S3BatchStore
+from nameorigin.config import Settings
+from nameorigin.core.classifier import Classifier, Prediction
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+REGION = "us-east-1"
+#: Seconds a received message stays invisible in tests (template: 5700): keeps redelivery fast.
+TEST_VISIBILITY_TIMEOUT = 2
+TEST_MAX_RECEIVE_COUNT = 2
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server per test session (per xdist worker), on 127.0.0.1."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Dummy credentials and the endpoint for boto3 (and subprocesses); moto's state reset."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return moto_endpoint
+
+
+@pytest.fixture
+def s3(aws_env: str) -> S3Client:
+    """An S3 client on the moto server."""
+    return boto3.client("s3", endpoint_url=aws_env, region_name=REGION)
+
+
+@pytest.fixture
+def sqs(aws_env: str) -> SQSClient:
+    """An SQS client on the moto server."""
+    return boto3.client("sqs", endpoint_url=aws_env, region_name=REGION)
+
+
+@pytest.fixture
+def test_topology() -> topology.Topology:
+    """The template's topology with test-sized visibility timeout and receive count."""
+    return topology.Topology(
+        visibility_timeout_seconds=TEST_VISIBILITY_TIMEOUT,
+        max_receive_count=TEST_MAX_RECEIVE_COUNT,
+    )
+
+
+@pytest.fixture
+def resources(
+    test_topology: topology.Topology, sqs: SQSClient, s3: S3Client
+) -> topology.CreatedResources:
+    """Queue, DLQ and results bucket created the way ``nameorigin-batch local-up`` does."""
+    return topology.create(test_topology, sqs, s3)
+
+
+@pytest.fixture
+def settings(resources: topology.CreatedResources) -> Settings:
+    """Settings pointing at the test bucket and queues, small chunks to exercise streaming."""
+    return Settings(
+        model_dir=Settings.from_environ({}).model_dir,
+        results_bucket=resources.bucket,
+        batch_queue=resources.queue_url,
+        batch_dlq=resources.dlq_url,
+        stream_chunk_names=1_000,
+    )
+
+
+@pytest.fixture
+def store(s3: S3Client, settings: Settings) -> S3BatchStore:
+    """The results store on the test bucket."""
+    return S3BatchStore.from_settings(settings, client=s3)
+
+
+_SYLLABLES = (
+    "ka",
+    "to",
+    "mi",
+    "ro",
+    "sch",
+    "ni",
+    "vic",
+    "ez",
+    "son",
+    "li",
+    "ng",
+    "oy",
+    "mac",
+    "da",
+    "zh",
+    "ou",
+    "ber",
+    "ger",
+    "ski",
+    "ov",
+    "an",
+    "ta",
+    "hu",
+    "yen",
+    "el",
+    "la",
+    "ri",
+    "o'",
+    "van ",
+    "é",
+)
+
+
+def sample_names(count: int, seed: int = 7) -> list[str]:
+    """``count`` surname-like strings, reproducible, with unclassifiable ones at fixed positions."""
+    rng = random.Random(seed)
+    names = [
+        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 4))).strip().title()
+        for _ in range(count)
+    ]
+    for position, bad in ((0, ""), (count // 2, "1234"), (count - 1, "   ")):
+        names[position] = bad
+    return names
+
+
+class FailingWrites(S3BatchStore):
+    """A store whose results upload fails like S3 does under an outage (503 SlowDown)."""
+
+    failures_left = 1
+
+    def write_results(self, batch_id: str, spool: IO[bytes]) -> str:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                "PutObject",
+            )
+        return super().write_results(batch_id, spool)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
+    """Poll ``condition`` until it returns something truthy (and return it), or fail the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def running_poller(
+    sqs: SQSClient,
+    queue_url: str,
+    *,
+    classifier: Classifier,
+    store: S3BatchStore,
+    settings: Settings,
+    batch_size: int = 10,
+) -> Iterator[LocalEventSourceMapping]:
+    """The local event source mapping in a thread, calling the batch handler's process_event."""
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return process_event(event, context, classifier=classifier, store=store, settings=settings)
+
+    mapping = LocalEventSourceMapping(
+        sqs, queue_url, handler, batch_size=batch_size, batching_window_seconds=0.5
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=mapping.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield mapping
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def stored_lines(s3: S3Client, summary: BatchSummary) -> list[dict[str, Any]]:
+    body = s3.get_object(Bucket=summary.results.bucket, Key=summary.results.key)["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines()]
+
+
+def expected_lines(classifier: Classifier, names: list[str], top_k: int) -> list[dict[str, Any]]:
+    """What the results must say: the core Classifier's own answers, in input order."""
+    lines: list[dict[str, Any]] = []
+    for index, outcome in enumerate(classifier.classify(names, top_k)):
+        if isinstance(outcome, Prediction):
+            lines.append(
+                {
+                    "index": index,
+                    "name": outcome.name,
+                    "labels": list(outcome.labels),
+                    "log_probabilities": list(outcome.log_probabilities),
+                    "probabilities": list(outcome.probabilities),
+                }
+            )
+        else:
+            error = {"reason": str(outcome.reason), "message": outcome.message}
+            lines.append({"index": index, "name": outcome.name, "error": error})
+    return lines
+
+
+def keys(s3: S3Client, bucket: str, prefix: str = "results/") -> list[str]:
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
