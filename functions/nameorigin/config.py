@@ -42,6 +42,21 @@ def _int(environ: Mapping[str, str], key: str, default: int, minimum: int = 1) -
     return value
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = environ.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings; see the README's configuration table for each variable."""
@@ -77,10 +92,13 @@ class Settings:
     upload_prefix: str = "uploads/"
     #: Interface the HTTP process (Knative) listens on; ``make serve`` passes 127.0.0.1.
     http_host: str = "0.0.0.0"
-    #: Port of the HTTP process; Knative sets ``PORT`` itself (and forbids setting it in a manifest).
+    #: Port of the HTTP process; Knative sets ``PORT`` itself (a manifest may not set it).
     http_port: int = 8080
     #: Seconds the HTTP process lets in-flight requests finish after SIGTERM before closing them.
     shutdown_timeout_seconds: int = 30
+    #: Trace Lambda invocations with X-Ray through Powertools Tracer. Off by default: importing the
+    #: X-Ray SDK alone adds about 0.25 s to every cold start (benchmarks/cold_start.py).
+    tracing: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +123,7 @@ class Settings:
             upload_prefix=env.get("NAMEORIGIN_UPLOAD_PREFIX", cls.upload_prefix),
             http_host=env.get("NAMEORIGIN_HTTP_HOST", cls.http_host),
             http_port=_int(env, "PORT", cls.http_port),
+            tracing=_bool(env, "NAMEORIGIN_TRACING", cls.tracing),
             shutdown_timeout_seconds=_int(
                 env, "NAMEORIGIN_SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds
             ),

@@ -1,38 +1,44 @@
 """The API Gateway Lambda entry point: ``nameorigin.api.handler.lambda_handler``.
 
 Module scope runs once per execution environment, in Lambda's init phase: it sets up Powertools
-Logger/Tracer/Metrics, installs EMF telemetry and loads the model, so the first request pays for
-none of it. A model that fails to load does not crash init: routes then answer 503 with the
-reason, which the 5xx alarm sees and ``/v2/health/ready`` reports.
+Logger/Metrics (Tracer when tracing is on), installs EMF telemetry and loads the model, so the
+first request pays for none of it. A model that fails to load does not crash init: routes then
+answer 503 with the reason, which the 5xx alarm sees and ``/v2/health/ready`` reports.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nameorigin import model_store
 from nameorigin.api import telemetry
 from nameorigin.api.app import app
+from nameorigin.config import Settings
+from nameorigin.tracing import traced
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 telemetry.use(telemetry.PowertoolsTelemetry(metrics))
 
+settings = Settings.from_environ()
+
 try:
-    model_store.load()
+    model_store.load(settings)
 except Exception:  # any load failure: keep serving, answer 503 saying why
     logger.exception("model failed to load; requests will get 503")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle_api_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one API Gateway REST proxy event."""
     return app.resolve(event, context)
+
+
+#: The entry point the template names (X-Ray tracing only when NAMEORIGIN_TRACING is on).
+lambda_handler = traced(handle_api_event, enabled=settings.tracing)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -26,13 +26,13 @@ from nameorigin.batch.jobs import InvalidBatchMessageError, run_batch
 from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import Settings
 from nameorigin.core.classifier import Classifier
+from nameorigin.tracing import traced
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 settings = Settings.from_environ()
@@ -109,14 +109,17 @@ def process_event(
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def handle_sqs_event(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS event in, ``{"batchItemFailures": [...]}`` out."""
     return process_event(
         event,
         context,
-        classifier=model_store.current(),
+        classifier=model_store.load(settings),
         store=default_store(),
         settings=settings,
     )
+
+
+#: The entry point the template names (X-Ray tracing only when NAMEORIGIN_TRACING is on).
+lambda_handler = traced(handle_sqs_event, enabled=settings.tracing)
