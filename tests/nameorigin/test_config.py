@@ -47,3 +47,15 @@ def test_environment_overrides(tmp_path: Path) -> None:
 def test_unusable_values_name_the_variable(key: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"{key} {message}"):
         Settings.from_environ({key: value})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("true", True), ("ON", True), ("0", False), ("", False)]
+)
+def test_tracing_switch(raw: str, expected: bool) -> None:
+    assert Settings.from_environ({"NAMEORIGIN_TRACING": raw}).tracing is expected
+
+
+def test_tracing_switch_refuses_other_words() -> None:
+    with pytest.raises(ConfigError, match="NAMEORIGIN_TRACING must be true or false"):
+        Settings.from_environ({"NAMEORIGIN_TRACING": "sometimes"})
