@@ -24,6 +24,7 @@ class NameClassifier(nn.Module):
         hidden_size: int = 128,
         num_layers: int = 1,
         dropout: float = 0.2,
+        embedding_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         rnn_dropout = dropout if num_layers > 1 else 0.0
@@ -35,6 +36,7 @@ class NameClassifier(nn.Module):
             embedding_dim, hidden_size, num_layers, batch_first=True, dropout=rnn_dropout
         )
         self.dropout = nn.Dropout(dropout)
+        self.embedding_dropout = nn.Dropout(embedding_dropout)
         self.head = nn.Linear(2 * hidden_size, num_labels)
         self.temperature: torch.Tensor
         self.register_buffer("temperature", torch.ones(()))
@@ -48,12 +50,41 @@ class NameClassifier(nn.Module):
         inside = positions < lengths.unsqueeze(1)
         reversed_tokens = torch.where(inside, tokens.gather(1, reverse_index), 0)
 
-        forward_out, _ = self.forward_rnn(self.embedding(tokens))
-        backward_out, _ = self.backward_rnn(self.embedding(reversed_tokens))
+        forward_out, _ = self.forward_rnn(self.embedding_dropout(self.embedding(tokens)))
+        backward_out, _ = self.backward_rnn(self.embedding_dropout(self.embedding(reversed_tokens)))
         rows = torch.arange(batch, device=tokens.device)
         features = torch.cat([forward_out[rows, last], backward_out[rows, last]], dim=1)
         logits: torch.Tensor = self.head(self.dropout(features))
         return logits
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Calibrated log-probabilities ``[batch, labels]`` (what the ONNX graph outputs)."""
+        return torch.log_softmax(self.logits(tokens, lengths) / self.temperature, dim=1)
+
+
+class NameClassifierEnsemble(nn.Module):
+    """Several independently seeded :class:`NameClassifier` s averaged inside one graph.
+
+    Members' logits are averaged, shifted by ``logit_bias`` (the post-hoc prior adjustment, zero
+    unless fitted) and divided by one shared temperature, so the ensemble keeps the single model's
+    interface and padding invariance and exports to one ONNX file.
+    """
+
+    def __init__(self, members: list[NameClassifier]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.temperature: torch.Tensor
+        self.register_buffer("temperature", torch.ones(()))
+        self.logit_bias: torch.Tensor
+        self.register_buffer("logit_bias", torch.zeros(members[0].head.out_features))
+
+    def logits(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Mean of the members' uncalibrated scores plus the logit bias ``[batch, labels]``."""
+        members: list[NameClassifier] = list(self.members)  # type: ignore[arg-type]
+        stacked = torch.stack([member.logits(tokens, lengths) for member in members])
+        return stacked.mean(dim=0) + self.logit_bias
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Calibrated log-probabilities ``[batch, labels]`` (what the ONNX graph outputs)."""

@@ -18,7 +18,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from nameorigin.core.manifest import LENGTHS_INPUT, LOG_PROBABILITIES_OUTPUT, TOKENS_INPUT
-from training.model import NameClassifier
+from training.model import NameClassifier, NameClassifierEnsemble
 
 OPSET = 17
 
@@ -59,7 +59,8 @@ def _gru_stack(
         }
         names = {key: f"{prefix}_l{layer}_{key}" for key in weights}
         initializers += [numpy_helper.from_array(weights[key], names[key]) for key in weights]
-        outputs = f"{prefix}_l{layer}_Y"
+        last_layer = layer == rnn.num_layers - 1
+        outputs = "" if last_layer else f"{prefix}_l{layer}_Y"  # the top layer's Y is never read
         final = f"{prefix}_l{layer}_Y_h"
         nodes.append(
             helper.make_node(
@@ -72,45 +73,79 @@ def _gru_stack(
                 name=f"{prefix}_gru_l{layer}",
             )
         )
-        # Y is [time, directions=1, batch, H]; the next layer reads [time, batch, H].
-        layer_input = f"{prefix}_l{layer}_out"
-        nodes.append(helper.make_node("Squeeze", [outputs, "axis_1"], [layer_input]))
+        if not last_layer:
+            # Y is [time, directions=1, batch, H]; the next layer reads [time, batch, H].
+            layer_input = f"{prefix}_l{layer}_out"
+            nodes.append(helper.make_node("Squeeze", [outputs, "axis_1"], [layer_input]))
         final_state = final
     squeezed = f"{prefix}_state"
     nodes.append(helper.make_node("Squeeze", [final_state, "axis_0"], [squeezed]))
     return squeezed
 
 
-def build_onnx_model(model: NameClassifier) -> onnx.ModelProto:
-    """The exported graph: same inputs/outputs as the manifest's interface, temperature included."""
-    nodes: list[onnx.NodeProto] = []
+def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.ModelProto:
+    """The exported graph: the manifest's interface, ensemble mean, prior shift and temperature.
+
+    An ensemble's members share one embedding lookup (their tables side by side, then split) and
+    one linear head (their heads side by side, each scaled by 1/members), so that only the GRUs
+    grow with the number of members.
+    """
+    if isinstance(model, NameClassifierEnsemble):
+        members: list[NameClassifier] = list(model.members)  # type: ignore[arg-type]
+        logit_bias = _array(model.logit_bias)
+    else:
+        members = [model]
+        logit_bias = np.zeros(model.head.out_features, dtype=np.float32)
+    count = len(members)
+    embedding_sizes = [member.embedding.embedding_dim for member in members]
+    head_weight = np.concatenate([_array(member.head.weight) for member in members], axis=1)
+    head_bias = np.mean([_array(member.head.bias) for member in members], axis=0) + logit_bias
     initializers: list[onnx.TensorProto] = [
-        numpy_helper.from_array(_array(model.embedding.weight), "embedding"),
+        numpy_helper.from_array(
+            np.concatenate([_array(member.embedding.weight) for member in members], axis=1),
+            "embedding",
+        ),
         numpy_helper.from_array(np.array([0], dtype=np.int64), "axis_0"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_1"),
+        numpy_helper.from_array(np.array(embedding_sizes, dtype=np.int64), "embedding_sizes"),
         numpy_helper.from_array(
             np.array(1.0 / float(model.temperature), dtype=np.float32), "inverse_temperature"
         ),
-        numpy_helper.from_array(_array(model.head.weight), "head_weight"),
-        numpy_helper.from_array(_array(model.head.bias), "head_bias"),
+        numpy_helper.from_array((head_weight / count).astype(np.float32), "head_weight"),
+        numpy_helper.from_array(head_bias.astype(np.float32), "head_bias"),
     ]
-    nodes += [
+    nodes: list[onnx.NodeProto] = [
         helper.make_node("Gather", ["embedding", TOKENS_INPUT], ["embedded"]),
         helper.make_node("Transpose", ["embedded"], ["time_major"], perm=[1, 0, 2]),
         helper.make_node("Cast", [LENGTHS_INPUT], ["sequence_lens"], to=TensorProto.INT32),
     ]
-    forward = _gru_stack(
-        model.forward_rnn, "forward", "time_major", "sequence_lens", "fwd", nodes, initializers
-    )
-    backward = _gru_stack(
-        model.backward_rnn, "reverse", "time_major", "sequence_lens", "bwd", nodes, initializers
-    )
+    member_inputs = [f"m{index}_input" for index in range(count)]
+    if count == 1:
+        member_inputs = ["time_major"]
+    else:
+        nodes.append(
+            helper.make_node("Split", ["time_major", "embedding_sizes"], member_inputs, axis=2)
+        )
+    states: list[str] = []
+    for index, (member, source) in enumerate(zip(members, member_inputs, strict=True)):
+        for rnn, direction, tag in (
+            (member.forward_rnn, "forward", "fwd"),
+            (member.backward_rnn, "reverse", "bwd"),
+        ):
+            states.append(
+                _gru_stack(
+                    rnn, direction, source, "sequence_lens", f"m{index}_{tag}", nodes, initializers
+                )
+            )
     nodes += [
-        helper.make_node("Concat", [forward, backward], ["features"], axis=1),
+        helper.make_node("Concat", states, ["features"], axis=1),
         helper.make_node("Gemm", ["features", "head_weight", "head_bias"], ["logits"], transB=1),
         helper.make_node("Mul", ["logits", "inverse_temperature"], ["calibrated"]),
         helper.make_node("LogSoftmax", ["calibrated"], [LOG_PROBABILITIES_OUTPUT], axis=1),
     ]
+    used = {name for node in nodes for name in node.input}
+    initializers = [tensor for tensor in initializers if tensor.name in used]
+    num_labels = members[0].head.out_features
     graph = helper.make_graph(
         nodes,
         "nameorigin_char_gru",
@@ -120,7 +155,7 @@ def build_onnx_model(model: NameClassifier) -> onnx.ModelProto:
         ],
         [
             helper.make_tensor_value_info(
-                LOG_PROBABILITIES_OUTPUT, TensorProto.FLOAT, ["batch", model.head.out_features]
+                LOG_PROBABILITIES_OUTPUT, TensorProto.FLOAT, ["batch", num_labels]
             )
         ],
         initializers,

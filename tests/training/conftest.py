@@ -1,0 +1,52 @@
+"""A tiny, generated names data set and a tiny model config, so training tests run in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.train import TrainingConfig
+
+#: Each fake language is recognizable by its ending, so even a tiny model learns it quickly.
+ENDINGS = {"Alpha": "ov", "Beta": "son", "Gamma": "ez", "Delta": "ski"}
+STEMS = ["bar", "cor", "dan", "fel", "gir", "hal", "kor", "lem", "mar", "nor", "pel", "ros"]
+
+
+def write_names(data_dir: Path, per_label: int = 30, seed: int = 0) -> Path:
+    """Write ``<Label>.txt`` files of ``per_label`` generated names each (plain UTF-8, LF)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generator = np.random.default_rng(seed)
+    for label, ending in ENDINGS.items():
+        names = set()
+        while len(names) < per_label:
+            stem = "".join(generator.choice(STEMS, size=2))
+            names.add((stem + ending).capitalize())
+        (data_dir / f"{label}.txt").write_text("\n".join(sorted(names)) + "\n", encoding="utf-8")
+    return data_dir
+
+
+@pytest.fixture
+def tiny_data_dir(tmp_path: Path) -> Path:
+    """A fresh four-label data set (30 names per label) in a temporary folder."""
+    return write_names(tmp_path / "names")
+
+
+#: A model small and short enough to train in about a second, yet learn the tiny data.
+TINY_CONFIG = TrainingConfig(
+    embedding_dim=8,
+    hidden_size=16,
+    dropout=0.0,
+    epochs=12,
+    batch_size=16,
+    learning_rate=0.03,
+    patience=0,
+    members=1,
+)
+
+
+@pytest.fixture
+def tiny_config() -> TrainingConfig:
+    """See :data:`TINY_CONFIG`."""
+    return TINY_CONFIG

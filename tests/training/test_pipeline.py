@@ -1,0 +1,142 @@
+"""make train end to end on tiny data: a complete, consistent artifact or nothing at all."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nameorigin.core.classifier import Classifier, Prediction
+from nameorigin.core.manifest import ArtifactError, load_manifest, sha256_of_file
+from nameorigin.core.normalization import DEFAULT_RULE
+from training import pipeline
+from training.data import DataError, load_names
+from training.export import ExportError
+from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeline
+from training.schema import manifest_schema_text
+from training.train import TrainingConfig
+
+from .conftest import TINY_CONFIG, write_names
+
+ARTIFACT_FILES = {
+    "model.onnx",
+    "manifest.json",
+    "metrics.json",
+    "manifest.schema.json",
+    "confusion_matrix.png",
+    "training_curves.png",
+}
+
+
+def _options(root: Path, data_dir: Path, config: TrainingConfig) -> PipelineOptions:
+    return PipelineOptions(
+        data_dir=data_dir,
+        artifacts_dir=root / "artifacts",
+        work_dir=root / "work",
+        config=config,
+        threads=1,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def promoted_once(tmp_path_factory: pytest.TempPathFactory) -> PipelineOptions:
+    """One pipeline run that promoted a tiny model (shared: training is the slow part)."""
+    root = tmp_path_factory.mktemp("pipeline")
+    options = _options(root, write_names(root / "names"), TINY_CONFIG)
+    result = run_pipeline(options)
+    assert result.verdict.promote
+    return options
+
+
+@pytest.fixture
+def promoted(tmp_path: Path, promoted_once: PipelineOptions) -> PipelineOptions:
+    """A private copy of the promoted run's folders, free to be tampered with."""
+    shutil.copytree(promoted_once.artifacts_dir, tmp_path / "artifacts")
+    shutil.copytree(promoted_once.data_dir, tmp_path / "names")
+    (tmp_path / "work").mkdir()
+    return _options(tmp_path, tmp_path / "names", promoted_once.config)
+
+
+def test_promoted_artifact_is_complete_and_serves(promoted: PipelineOptions) -> None:
+    artifacts = promoted.artifacts_dir
+    assert {path.name for path in artifacts.iterdir()} == ARTIFACT_FILES
+    classifier = Classifier.load(artifacts)
+    (outcome,) = classifier.classify(["Barkorski"], top_k=2)
+    assert isinstance(outcome, Prediction)
+    assert outcome.labels[0] == "Delta"
+    assert [path.name for path in promoted.work_dir.iterdir()] == []  # candidate moved away
+
+
+def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) -> None:
+    artifacts = promoted.artifacts_dir
+    manifest = load_manifest(artifacts)
+    metrics = json.loads((artifacts / "metrics.json").read_text())
+    dataset = load_names(promoted.data_dir)
+    assert manifest.model_sha256 == sha256_of_file(artifacts / "model.onnx")
+    assert manifest.data_sha256 == dataset.sha256 == metrics["data_sha256"]
+    assert manifest.labels == list(dataset.labels)
+    assert manifest.rule == DEFAULT_RULE
+    assert manifest.opset == 17
+    assert manifest.temperature == metrics["test"]["temperature"]
+    assert manifest.metrics["test_accuracy"] == metrics["test"]["accuracy"]
+    assert manifest.metrics["test_macro_f1"] == metrics["test"]["macro_f1"]
+    assert manifest.training["config"] == promoted.config.to_dict()
+    assert manifest.model_version == metrics["model_version"]
+    assert metrics["parity"]["max_abs_difference"] <= 1e-4
+    assert set(metrics["test"]["per_class"]) == set(dataset.labels)
+    assert (artifacts / "manifest.schema.json").read_text() == manifest_schema_text()
+
+
+def test_worse_candidate_is_refused_and_artifacts_untouched(promoted: PipelineOptions) -> None:
+    before = sha256_of_file(promoted.artifacts_dir / "model.onnx")
+    untrained = replace(promoted.config, epochs=1, learning_rate=1e-6, hidden_size=2)
+    with pytest.raises(PromotionRefusedError, match="worse"):
+        run_pipeline(replace(promoted, config=untrained))
+    assert sha256_of_file(promoted.artifacts_dir / "model.onnx") == before
+    forced = run_pipeline(replace(promoted, config=untrained, force=True))
+    assert forced.verdict.reason == "forced"
+    assert sha256_of_file(promoted.artifacts_dir / "model.onnx") != before
+
+
+def test_corrupted_current_artifact_stops_the_gate(promoted: PipelineOptions) -> None:
+    with (promoted.artifacts_dir / "model.onnx").open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ArtifactError, match="use FORCE=1"):
+        run_pipeline(promoted)
+    assert list(promoted.work_dir.glob("candidate-*")) != []  # the verified candidate is kept
+
+
+def test_failed_export_leaves_no_candidate_and_no_artifact(
+    tmp_path: Path,
+    tiny_data_dir: Path,
+    tiny_config: TrainingConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_parity(*_: object) -> None:
+        raise ExportError("onnxruntime differs from torch by 1.0e+00 > 0.0001")
+
+    monkeypatch.setattr(pipeline, "check_parity", broken_parity)
+    options = _options(tmp_path, tiny_data_dir, tiny_config)
+    with pytest.raises(ExportError):
+        run_pipeline(options)
+    assert not options.artifacts_dir.exists()
+    assert list(options.work_dir.iterdir()) == []
+
+
+def test_bad_data_stops_before_any_folder_is_made(tmp_path: Path) -> None:
+    options = _options(tmp_path, tmp_path / "missing", TrainingConfig())
+    with pytest.raises(DataError):
+        run_pipeline(options)
+    assert not options.work_dir.exists()
+    assert not options.artifacts_dir.exists()
+
+
+def test_calibrated_scores_are_log_probabilities(promoted: PipelineOptions) -> None:
+    classifier = Classifier.load(promoted.artifacts_dir)
+    scores = classifier.log_probabilities(["barkorski", "felmarson", "x"])
+    assert np.allclose(np.exp(scores).sum(axis=1), 1.0, atol=1e-5)

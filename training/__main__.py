@@ -1,0 +1,86 @@
+"""Command line of the training pipeline: ``python -m training [--force] [--epochs N] …``.
+
+Every expected failure (bad data, failed export gate, unusable artifact, refused promotion) ends
+with one ``error:`` line on stderr and a non-zero exit status, never a traceback or a half-written
+artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+
+from nameorigin.core.manifest import ArtifactError
+from training.data import DataError
+from training.export import ExportError
+from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeline
+from training.train import TrainingConfig
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR_VARIABLE = "NAMEORIGIN_DATA_DIR"
+EXIT_FAILED = 1
+EXIT_NOT_PROMOTED = 3
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """Paths, the force flag, and an override for every :class:`TrainingConfig` field."""
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get(DATA_DIR_VARIABLE),
+        help=f"folder of <Label>.txt files (default: ${DATA_DIR_VARIABLE})",
+    )
+    parser.add_argument("--artifacts-dir", type=Path, default=REPOSITORY_ROOT / "artifacts")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPOSITORY_ROOT / ".cache" / "training",
+        help="where candidates are built (same file system as the artifacts folder)",
+    )
+    parser.add_argument("--force", action="store_true", help="promote even if not as good")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-progress", action="store_true")
+    defaults = TrainingConfig()
+    for field in fields(TrainingConfig):
+        value = getattr(defaults, field.name)
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}", type=type(value), default=value, dest=field.name
+        )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the pipeline; map expected failures to one line and an exit status."""
+    arguments = parse_arguments(argv)
+    if arguments.data_dir is None:
+        print(f"error: no data folder: pass --data-dir or set {DATA_DIR_VARIABLE}", file=sys.stderr)
+        return EXIT_FAILED
+    config = replace(
+        TrainingConfig(), **{f.name: getattr(arguments, f.name) for f in fields(TrainingConfig)}
+    )
+    options = PipelineOptions(
+        data_dir=arguments.data_dir,
+        artifacts_dir=arguments.artifacts_dir,
+        work_dir=arguments.work_dir,
+        config=config,
+        force=arguments.force,
+        threads=arguments.threads,
+        progress=not arguments.no_progress,
+    )
+    try:
+        run_pipeline(options)
+    except PromotionRefusedError as refused:
+        print(f"not promoted: {refused}", file=sys.stderr)
+        return EXIT_NOT_PROMOTED
+    except (DataError, ExportError, ArtifactError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
