@@ -81,8 +81,11 @@ def test_globals_pin_a_runtime_that_can_load_the_onnxruntime_wheel(
 
     # onnxruntime 1.32 wheels are manylinux_2_28: python3.12+ (Amazon Linux 2023), not python3.11.
     assert function_globals["Runtime"] == "python3.12"
-    assert function_globals["Tracing"] == "Active"
     variables = function_globals["Environment"]["Variables"]
+    # One switch drives Lambda's tracing, API Gateway's and Powertools Tracer's (off by default).
+    assert function_globals["Tracing"] == {"Ref": "XRayTracing"}
+    assert template["Parameters"]["XRayTracing"]["Default"] == "PassThrough"
+    assert variables["NAMEORIGIN_TRACING"] == {"Fn::If": ["TracingOn", "true", "false"]}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "nameorigin"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "NameOrigin"
 
