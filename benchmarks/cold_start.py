@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,14 @@ import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+
+#: What template.yaml's Globals set for every function (tracing off, its default).
+LAMBDA_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": "nameorigin",
+    "POWERTOOLS_METRICS_NAMESPACE": "NameOrigin",
+    "NAMEORIGIN_INTRA_OP_THREADS": "1",
+    "NAMEORIGIN_TRACING": "false",
+}
 
 #: Each snippet prints one JSON line: seconds from interpreter start to first answer, peak RSS.
 _PRELUDE = "import time, resource, json; _t0 = time.perf_counter()\n"
@@ -65,7 +74,12 @@ def run_once(variant: str, state_path: Path) -> dict[str, float]:
     code = _PRELUDE + f"STATE = {str(state_path)!r}\n" + VARIANTS[variant] + _REPORT
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | LAMBDA_ENVIRONMENT,
     )
     if completed.returncode != 0:
         raise SystemExit(f"{variant} failed:\n{completed.stderr[-2000:]}")
