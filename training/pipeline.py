@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -302,8 +303,12 @@ def run_pipeline(options: PipelineOptions) -> PipelineResult:
     )
     split = split_dataset(dataset.targets)
     options.work_dir.mkdir(parents=True, exist_ok=True)
-    candidate_dir = options.work_dir / f"candidate-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    candidate_dir.mkdir()
+    # Unique even for two runs in the same second (mkdtemp), still sortable by time.
+    candidate_dir = Path(
+        tempfile.mkdtemp(
+            prefix=f"candidate-{datetime.now(UTC):%Y%m%d-%H%M%S}-", dir=options.work_dir
+        )
+    )
     try:
         metrics = build_candidate(dataset, split, options, candidate_dir)
     except BaseException:
