@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
+from loopback import moto_server
 
 from nameorigin.batch import topology
 from nameorigin.batch.handler import process_event
@@ -35,23 +34,11 @@ TEST_VISIBILITY_TIMEOUT = 2
 TEST_MAX_RECEIVE_COUNT = 2
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server per test session (per xdist worker), on 127.0.0.1."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from loopback import free_port
 
 from nameorigin.batch import handler
 from nameorigin.batch.poller import LocalContext
@@ -22,7 +23,7 @@ from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import Settings
 from nameorigin.core.classifier import Classifier
 
-from .conftest import FailingWrites, free_port
+from .conftest import FailingWrites
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
+from loopback import moto_server
 
 from nameorigin import model_store
 from nameorigin.batch.jobs import run_batch
@@ -28,7 +28,7 @@ from nameorigin.http.cloudevents import (
 )
 from nameorigin.http.events import HttpRequest
 
-from .conftest import StartServer, free_port
+from .conftest import StartServer
 
 CE_HEADERS = {
     "ce-specversion": "1.0",
@@ -52,13 +52,8 @@ def http_request(
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """A moto S3 server for this module, on a free loopback port."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
