@@ -28,6 +28,19 @@ RIC_DIR = ROOT / "build" / "lambda-ric-py3.12"
 SAM_ENVIRONMENT = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
 
 
+def run_in_repository(command: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a tool from the repository root with the SAM environment; captured, never raises."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=SAM_ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class CloudFormationLoader(yaml.SafeLoader):
     """YAML loader that keeps CloudFormation short-form tags (``!Ref X`` -> ``{"Ref": "X"}``)."""
 
@@ -94,7 +107,7 @@ def sam_build(tmp_path_factory: pytest.TempPathFactory) -> SamBuild:
     done = shared / "sam-build.done"
     with _exclusive(shared / "sam-build.lock"):
         if not done.exists():
-            result = subprocess.run(
+            result = run_in_repository(
                 [
                     str(SAM),
                     "build",
@@ -103,12 +116,7 @@ def sam_build(tmp_path_factory: pytest.TempPathFactory) -> SamBuild:
                     "--build-dir",
                     str(build_dir),
                 ],
-                cwd=ROOT,
-                env=SAM_ENVIRONMENT,
-                capture_output=True,
-                text=True,
                 timeout=900,
-                check=False,
             )
             assert result.returncode == 0, result.stdout + result.stderr
             done.write_text("ok")
@@ -116,13 +124,7 @@ def sam_build(tmp_path_factory: pytest.TempPathFactory) -> SamBuild:
 
 
 def _make_variable(name: str) -> str:
-    result = subprocess.run(
-        ["make", "-s", "--no-print-directory", f"print-{name}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_in_repository(["make", "-s", "--no-print-directory", f"print-{name}"])
     return result.stdout.strip()
 
 
@@ -140,13 +142,8 @@ def lambda_runtime(tmp_path_factory: pytest.TempPathFactory) -> LambdaRuntime:
     """The Lambda runtime's Python with awslambdaric (installed by the Makefile target once)."""
     shared = session_shared_dir(tmp_path_factory)
     with _exclusive(shared / "lambda-ric.lock"):
-        result = subprocess.run(
-            ["make", "-s", "--no-print-directory", "lambda-ric"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
+        result = run_in_repository(
+            ["make", "-s", "--no-print-directory", "lambda-ric"], timeout=600
         )
     assert result.returncode == 0, result.stdout + result.stderr
     python = _make_variable("LAMBDA_PYTHON")

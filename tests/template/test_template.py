@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import tomllib
 from typing import Any
 
 from nameorigin.api.app import ROUTES
 
-from .conftest import ROOT, SAM, SAM_ENVIRONMENT
+from .conftest import ROOT, SAM, run_in_repository
 
 API_FUNCTION = "ApiFunction"
 
@@ -24,15 +23,7 @@ def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str
 
 
 def test_sam_validate_lint_passes_offline() -> None:
-    result = subprocess.run(
-        [str(SAM), "validate", "--lint", "-t", str(ROOT / "template.yaml")],
-        cwd=ROOT,
-        env=SAM_ENVIRONMENT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_in_repository([str(SAM), "validate", "--lint", "-t", str(ROOT / "template.yaml")])
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
@@ -41,14 +32,7 @@ def test_sam_validate_lint_passes_offline() -> None:
 def test_cfn_lint_passes() -> None:
     cfn_lint = ROOT / ".venv" / "bin" / "cfn-lint"
 
-    result = subprocess.run(
-        [str(cfn_lint), str(ROOT / "template.yaml")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_in_repository([str(cfn_lint), str(ROOT / "template.yaml")])
 
     assert result.returncode == 0, result.stdout + result.stderr
 
