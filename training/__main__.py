@@ -1,4 +1,4 @@
-"""Command line of the training pipeline: ``python -m training [--force] [--epochs N] …``.
+"""Command line: ``python -m training [--force] [--epochs N] …`` or ``… training evaluate``.
 
 Every expected failure (bad data, failed export gate, unusable artifact, refused promotion) ends
 with one ``error:`` line on stderr and a non-zero exit status, never a traceback or a half-written
@@ -16,7 +16,14 @@ from pathlib import Path
 from nameorigin.core.manifest import ArtifactError
 from training.data import DataError
 from training.export import ExportError
-from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeline
+from training.pipeline import (
+    METRICS_FILE,
+    PipelineOptions,
+    PromotionRefusedError,
+    evaluate_committed,
+    run_pipeline,
+)
+from training.report import write_report
 from training.train import TrainingConfig
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +51,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--force", action="store_true", help="promote even if not as good")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-peer", action="store_true", help="do not score ethnicseer")
     defaults = TrainingConfig()
     for field in fields(TrainingConfig):
         value = getattr(defaults, field.name)
@@ -53,8 +61,26 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def evaluate_main(argv: list[str]) -> int:
+    """``python -m training evaluate``: re-score the committed artifact, rewrite the reports."""
+    arguments = parse_arguments(argv)
+    if arguments.data_dir is None:
+        print(f"error: no data folder: pass --data-dir or set {DATA_DIR_VARIABLE}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        evaluate_committed(arguments.data_dir, arguments.artifacts_dir, peer=not arguments.no_peer)
+        write_report(arguments.artifacts_dir / METRICS_FILE)
+    except (DataError, ArtifactError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the pipeline; map expected failures to one line and an exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["evaluate"]:
+        return evaluate_main(argv[1:])
     arguments = parse_arguments(argv)
     if arguments.data_dir is None:
         print(f"error: no data folder: pass --data-dir or set {DATA_DIR_VARIABLE}", file=sys.stderr)
@@ -70,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         force=arguments.force,
         threads=arguments.threads,
         progress=not arguments.no_progress,
+        peer=not arguments.no_peer,
     )
     try:
         run_pipeline(options)
+        write_report(options.artifacts_dir / METRICS_FILE)
     except PromotionRefusedError as refused:
         print(f"not promoted: {refused}", file=sys.stderr)
         return EXIT_NOT_PROMOTED

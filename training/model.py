@@ -5,9 +5,67 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+#: Multiplier of the n-gram hash (Knuth's multiplicative constant); keys stay far below 2**63.
+NGRAM_HASH_MULTIPLIER = 2654435761
+
+
+class CharacterNgramBag(nn.Module):
+    """Mean embedding of a name's hashed character 1…``max_n``-grams, boundaries included.
+
+    The name is read with one padding index before it and after it as word boundaries, so
+    ``^ko`` and ``ova$`` are features of their own. A window's key is ``Σ token[k]·V**k`` (exact
+    in float32 for ``max_n`` ≤ 4, which lets the exported graph compute all keys with one Conv),
+    hashed into ``buckets`` rows; windows past the end map to a zero row. This is the fastText /
+    n-gram-logistic-regression signal the baselines live on, beside the GRU's sequence view.
+    """
+
+    def __init__(self, vocabulary_size: int, dim: int, buckets: int, max_n: int = 4) -> None:
+        super().__init__()
+        if not 1 <= max_n <= 4:
+            raise ValueError("max_n must be 1..4 (keys must stay exact in float32)")
+        self.vocabulary_size, self.buckets, self.max_n = vocabulary_size, buckets, max_n
+        # Sparse rows: an optimizer step touches only the n-grams of the batch.
+        self.table = nn.Embedding(buckets + 1, dim, padding_idx=buckets, sparse=True)
+        nn.init.normal_(self.table.weight, std=0.02)
+        with torch.no_grad():
+            self.table.weight[buckets].zero_()
+
+    @property
+    def dim(self) -> int:
+        """Width of the bag's output."""
+        return int(self.table.embedding_dim)
+
+    def bucket_ids(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Hashed n-gram ids ``[batch, max_n, width + 2]``; invalid windows are ``buckets``."""
+        width = tokens.shape[1]
+        padded = nn.functional.pad(tokens, (1, self.max_n))
+        starts = width + 2
+        key = torch.zeros_like(padded[:, :starts])
+        keys = []
+        for offset in range(self.max_n):
+            key = key + padded[:, offset : offset + starts] * self.vocabulary_size**offset
+            keys.append(key)
+        stacked = torch.stack(keys, dim=1)
+        sizes = torch.arange(1, self.max_n + 1, device=tokens.device)
+        salted = stacked + (sizes * self.vocabulary_size**self.max_n)[None, :, None]
+        hashed = (salted * NGRAM_HASH_MULTIPLIER) % self.buckets
+        positions = torch.arange(starts, device=tokens.device)
+        valid = positions[None, None, :] < (lengths[:, None, None] + 3 - sizes[None, :, None])
+        return torch.where(valid, hashed, torch.full_like(hashed, self.buckets))
+
+    def windows(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Valid windows per name: Σₙ (length + 3 - n) = max_n·length + max_n·(5 - max_n)/2."""
+        return lengths * self.max_n + self.max_n * (5 - self.max_n) // 2
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """``[batch, dim]`` mean n-gram embedding."""
+        summed = self.table(self.bucket_ids(tokens, lengths)).sum(dim=(1, 2))
+        mean: torch.Tensor = summed / self.windows(lengths).unsqueeze(1).to(summed.dtype)
+        return mean
+
 
 class NameClassifier(nn.Module):
-    """Embedding → forward GRU and backward GRU over each name's own characters → linear head.
+    """Embedding → forward and backward GRU over each name's own characters (+ n-gram bag) → head.
 
     The backward direction reads each name reversed *within its own length* (a gather, not
     ``pack_padded_sequence``), and both directions are read at position ``length - 1``. A name's
@@ -25,6 +83,8 @@ class NameClassifier(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.2,
         embedding_dropout: float = 0.0,
+        ngram_dim: int = 0,
+        ngram_buckets: int = 1 << 17,
     ) -> None:
         super().__init__()
         rnn_dropout = dropout if num_layers > 1 else 0.0
@@ -37,7 +97,10 @@ class NameClassifier(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.embedding_dropout = nn.Dropout(embedding_dropout)
-        self.head = nn.Linear(2 * hidden_size, num_labels)
+        self.ngrams = (
+            CharacterNgramBag(vocabulary_size, ngram_dim, ngram_buckets) if ngram_dim else None
+        )
+        self.head = nn.Linear(2 * hidden_size + ngram_dim, num_labels)
         self.temperature: torch.Tensor
         self.register_buffer("temperature", torch.ones(()))
 
@@ -53,7 +116,10 @@ class NameClassifier(nn.Module):
         forward_out, _ = self.forward_rnn(self.embedding_dropout(self.embedding(tokens)))
         backward_out, _ = self.backward_rnn(self.embedding_dropout(self.embedding(reversed_tokens)))
         rows = torch.arange(batch, device=tokens.device)
-        features = torch.cat([forward_out[rows, last], backward_out[rows, last]], dim=1)
+        parts = [forward_out[rows, last], backward_out[rows, last]]
+        if self.ngrams is not None:
+            parts.append(self.ngrams(tokens, lengths))
+        features = torch.cat(parts, dim=1)
         logits: torch.Tensor = self.head(self.dropout(features))
         return logits
 

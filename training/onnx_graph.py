@@ -18,7 +18,12 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from nameorigin.core.manifest import LENGTHS_INPUT, LOG_PROBABILITIES_OUTPUT, TOKENS_INPUT
-from training.model import NameClassifier, NameClassifierEnsemble
+from training.model import (
+    NGRAM_HASH_MULTIPLIER,
+    CharacterNgramBag,
+    NameClassifier,
+    NameClassifierEnsemble,
+)
 
 OPSET = 17
 
@@ -83,6 +88,68 @@ def _gru_stack(
     return squeezed
 
 
+def _ngram_bag(
+    bag: CharacterNgramBag,
+    prefix: str,
+    nodes: list[onnx.NodeProto],
+    initializers: list[onnx.TensorProto],
+) -> str:
+    """Append the n-gram bag: one Conv computes every window key, then hash, mask, sum, mean.
+
+    Mirrors :meth:`CharacterNgramBag.bucket_ids` step by step; returns ``[batch, dim]``.
+    """
+    size, vocabulary = bag.max_n, bag.vocabulary_size
+    kernel = np.zeros((size, 1, size), dtype=np.float32)
+    for n in range(1, size + 1):
+        kernel[n - 1, 0, :n] = [float(vocabulary**k) for k in range(n)]
+    sizes = np.arange(1, size + 1, dtype=np.int64)
+    constants = {
+        "pads": np.array([0, 1, 0, size], dtype=np.int64),
+        "kernel": kernel,
+        "salt": (sizes * vocabulary**size).reshape(1, size, 1),
+        "multiplier": np.array(NGRAM_HASH_MULTIPLIER, dtype=np.int64),
+        "buckets": np.array(bag.buckets, dtype=np.int64),
+        "limit_offset": (3 - sizes).reshape(1, size, 1),
+        "zero": np.array(0, dtype=np.int64),
+        "one": np.array(1, dtype=np.int64),
+        "two": np.array(2, dtype=np.int64),
+        "window_scale": np.array(float(size), dtype=np.float32),
+        "window_offset": np.array(float(size * (5 - size) // 2), dtype=np.float32),
+        "table": _array(bag.table.weight),
+    }
+    names = {key: f"{prefix}_{key}" for key in constants}
+    initializers += [numpy_helper.from_array(value, names[key]) for key, value in constants.items()]
+    p = prefix
+    nodes += [
+        helper.make_node("Cast", [TOKENS_INPUT], [f"{p}_tokens_f"], to=TensorProto.FLOAT),
+        helper.make_node("Pad", [f"{p}_tokens_f", names["pads"]], [f"{p}_padded"]),
+        helper.make_node("Unsqueeze", [f"{p}_padded", "axis_1"], [f"{p}_channel"]),
+        helper.make_node("Conv", [f"{p}_channel", names["kernel"]], [f"{p}_keys_f"]),
+        helper.make_node("Cast", [f"{p}_keys_f"], [f"{p}_keys"], to=TensorProto.INT64),
+        helper.make_node("Add", [f"{p}_keys", names["salt"]], [f"{p}_salted"]),
+        helper.make_node("Mul", [f"{p}_salted", names["multiplier"]], [f"{p}_scrambled"]),
+        helper.make_node("Mod", [f"{p}_scrambled", names["buckets"]], [f"{p}_hashed"]),
+        # Window starts 0 … width+1; a window is valid while start < length + 3 - n.
+        helper.make_node("Shape", [TOKENS_INPUT], [f"{p}_shape"]),
+        helper.make_node("Gather", [f"{p}_shape", names["one"]], [f"{p}_width"], axis=0),
+        helper.make_node("Add", [f"{p}_width", names["two"]], [f"{p}_starts"]),
+        helper.make_node("Range", [names["zero"], f"{p}_starts", names["one"]], [f"{p}_positions"]),
+        helper.make_node("Unsqueeze", [LENGTHS_INPUT, f"{p}_axes_12"], [f"{p}_lengths_3d"]),
+        helper.make_node("Add", [f"{p}_lengths_3d", names["limit_offset"]], [f"{p}_limits"]),
+        helper.make_node("Less", [f"{p}_positions", f"{p}_limits"], [f"{p}_valid"]),
+        helper.make_node("Where", [f"{p}_valid", f"{p}_hashed", names["buckets"]], [f"{p}_ids"]),
+        helper.make_node("Gather", [names["table"], f"{p}_ids"], [f"{p}_vectors"]),
+        helper.make_node("ReduceSum", [f"{p}_vectors", f"{p}_axes_12"], [f"{p}_sum"], keepdims=0),
+        helper.make_node("Cast", [LENGTHS_INPUT], [f"{p}_lengths_f"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", [f"{p}_lengths_f", names["window_scale"]], [f"{p}_scaled"]),
+        helper.make_node("Add", [f"{p}_scaled", names["window_offset"]], [f"{p}_windows"]),
+        helper.make_node("Unsqueeze", [f"{p}_windows", "axis_1"], [f"{p}_windows_2d"]),
+        helper.make_node("Div", [f"{p}_sum", f"{p}_windows_2d"], [f"{p}_bag"]),
+    ]
+    initializers.append(numpy_helper.from_array(np.array([1, 2], dtype=np.int64), f"{p}_axes_12"))
+    return f"{p}_bag"
+
+
 def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.ModelProto:
     """The exported graph: the manifest's interface, ensemble mean, prior shift and temperature.
 
@@ -137,6 +204,8 @@ def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.Mod
                     rnn, direction, source, "sequence_lens", f"m{index}_{tag}", nodes, initializers
                 )
             )
+        if member.ngrams is not None:
+            states.append(_ngram_bag(member.ngrams, f"m{index}_ngram", nodes, initializers))
     nodes += [
         helper.make_node("Concat", states, ["features"], axis=1),
         helper.make_node("Gemm", ["features", "head_weight", "head_bias"], ["logits"], transB=1),

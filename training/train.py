@@ -1,7 +1,10 @@
-"""Minibatch training of the char-RNN with early stopping on validation macro-F1.
+"""Minibatch training of the char-RNN (+ n-gram bag) with early stopping on validation.
 
 Everything that changes the result is in :class:`TrainingConfig` (recorded in the manifest), and
 every random choice is seeded from it, so the same config on the same data gives the same model.
+Names filed under several labels train once, with the probability mass split over their labels
+(soft targets) instead of as contradictory hard examples. Classes are weighted by
+``count ** -class_weight_power`` so that small languages are not drowned by Russian and English.
 """
 
 from __future__ import annotations
@@ -14,15 +17,19 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from sklearn.metrics import f1_score
 from torch import nn
 from tqdm import tqdm  # type: ignore[import-untyped]
 
+from nameorigin.core.encoding import CharacterEncoder
+from training.corpus import Pairs
+from training.metrics import labelled_set, score
 from training.model import NameClassifier, NameClassifierEnsemble
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
 EVALUATION_BATCH = 1024
 POOL_BATCHES = 32
+GRADIENT_CLIP = 5.0
 
 
 @dataclass(frozen=True)
@@ -32,24 +39,28 @@ class TrainingConfig:
     embedding_dim: int = 32
     hidden_size: int = 128
     num_layers: int = 1
-    dropout: float = 0.5
-    embedding_dropout: float = 0.3
+    dropout: float = 0.3
+    embedding_dropout: float = 0.1
+    #: Width of the hashed character n-gram bag beside the GRU (0: GRU only).
+    ngram_dim: int = 32
+    ngram_buckets: int = 1 << 17
+    ngram_learning_rate: float = 3e-3
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 0.05
     label_smoothing: float = 0.0
     #: Loss weight of a class ∝ count**-power (0: plain, 1: fully balanced).
-    class_weight_power: float = 0.0
-    #: Sampling probability of an example ∝ its class count**-power (0: plain shuffling).
-    sampling_power: float = 0.0
+    class_weight_power: float = 0.5
     schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"
-    #: Epochs without a better validation macro-F1 before stopping (0: never stop early).
+    #: Epochs without a better validation balanced accuracy before stopping (0: never).
     patience: int = 8
     #: Independently seeded models averaged in one graph.
     members: int = 1
-    #: Post-hoc logit adjustment τ: logits - τ·log(class prior); negative = tune τ on validation.
+    #: Post-hoc logit adjustment τ: logits - τ·log(train prior); negative = tune τ on validation.
     prior_adjustment: float = -1.0
+    #: Train on the extra licensed sources (training.sources) beside the tutorial data.
+    extra_sources: bool = True
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +78,7 @@ class EpochRecord:
     validation_loss: float
     validation_accuracy: float
     validation_macro_f1: float
+    validation_balanced_accuracy: float
 
 
 @dataclass
@@ -74,34 +86,45 @@ class TrainingResult:
     """The trained (uncalibrated) model and how training went."""
 
     model: NameClassifierEnsemble
+    log_prior: torch.Tensor
     history: list[EpochRecord] = field(default_factory=list)
     best_epochs: list[int] = field(default_factory=list)
 
 
-def class_frequencies(targets: IntArray, num_labels: int) -> npt.NDArray[np.float64]:
-    """Examples per class (at least 1, so powers stay finite)."""
-    return np.maximum(np.bincount(targets, minlength=num_labels), 1).astype(np.float64)
+@dataclass(frozen=True)
+class Encoded:
+    """Distinct training names as tokens, with soft targets and per-example loss weights."""
+
+    tokens: IntArray
+    lengths: IntArray
+    targets: FloatArray
+    weights: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.lengths)
 
 
-def tempered_class_weights(
-    targets: IntArray, num_labels: int, power: float
-) -> npt.NDArray[np.float64]:
+def class_weights(targets: FloatArray, power: float) -> npt.NDArray[np.float64]:
     """Per-class loss weights ∝ count**-power, normalized to mean 1 over the examples."""
-    counts = class_frequencies(targets, num_labels)
-    weights = counts**-power
-    return weights / float((weights[targets]).mean())
+    counts = np.maximum(targets.sum(axis=0).astype(np.float64), 1.0)
+    weights: npt.NDArray[np.float64] = counts**-power
+    return weights / float((targets @ weights).mean())
 
 
-def batch_order(
-    targets: IntArray, num_labels: int, power: float, generator: np.random.Generator
-) -> IntArray:
-    """One epoch's example order: a shuffle, or a class-tempered resample if ``power`` > 0."""
-    if power == 0:
-        return generator.permutation(len(targets)).astype(np.int64)
-    counts = class_frequencies(targets, num_labels)
-    weights = counts[targets] ** -power
-    chosen = generator.choice(len(targets), size=len(targets), p=weights / weights.sum())
-    return np.asarray(chosen, dtype=np.int64)
+def encode_training_names(
+    pairs: Pairs, encoder: CharacterEncoder, num_labels: int, power: float
+) -> Encoded:
+    """Tokens, soft targets (a name's mass split over its labels) and class-tempered weights."""
+    names, targets = pairs.soft_targets(num_labels)
+    tokens, lengths = encoder.encode(names)
+    weights = (targets @ class_weights(targets, power)).astype(np.float32)
+    return Encoded(tokens.astype(np.int64), lengths.astype(np.int64), targets, weights)
+
+
+def train_log_prior(encoded: Encoded) -> torch.Tensor:
+    """log of the training classes' share (of the soft target mass)."""
+    mass = np.maximum(encoded.targets.sum(axis=0).astype(np.float64), 1.0)
+    return torch.from_numpy(np.log(mass / mass.sum())).float()
 
 
 def length_bucketed_batches(
@@ -139,36 +162,47 @@ def predict_logits(
     return torch.cat(parts) if parts else torch.empty(0)
 
 
-def _scheduler(
-    config: TrainingConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LRScheduler:
+def names_logits(
+    model: NameClassifier | NameClassifierEnsemble, encoder: CharacterEncoder, names: list[str]
+) -> torch.Tensor:
+    """Uncalibrated logits of raw (already normalized) names."""
+    tokens, lengths = encoder.encode(names)
+    return predict_logits(model, tokens.astype(np.int64), lengths.astype(np.int64))
+
+
+def _schedulers(
+    config: TrainingConfig, optimizers: list[torch.optim.Optimizer], steps_per_epoch: int
+) -> list[torch.optim.lr_scheduler.LRScheduler]:
     total = config.epochs * steps_per_epoch
-    if config.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.learning_rate, total_steps=total
-        )
-    if config.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    schedulers: list[torch.optim.lr_scheduler.LRScheduler] = []
+    for optimizer in optimizers:
+        peak = float(optimizer.param_groups[0]["lr"])
+        if config.schedule == "onecycle":
+            schedulers.append(
+                torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak, total_steps=total)
+            )
+        elif config.schedule == "cosine":
+            schedulers.append(torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total))
+        else:
+            schedulers.append(torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0))
+    return schedulers
 
 
-def train_member(
-    config: TrainingConfig,
-    member: int,
-    data: tuple[IntArray, IntArray, IntArray],
-    split: tuple[IntArray, IntArray],
-    shape: tuple[int, int],
-    *,
-    progress: bool = True,
-) -> tuple[NameClassifier, list[EpochRecord], int]:
-    """Train one model; returns the state with the best validation macro-F1 and its epoch."""
-    tokens, lengths, targets = data
-    train_rows, validation_rows = split
-    vocabulary_size, num_labels = shape
-    seed = config.seed + 1000 * member
-    torch.manual_seed(seed)
-    generator = np.random.default_rng(seed)
-    model = NameClassifier(
+def _optimizers(model: NameClassifier, config: TrainingConfig) -> list[torch.optim.Optimizer]:
+    """AdamW for the dense weights; SparseAdam for the n-gram table (only touched rows move)."""
+    sparse = [p for name, p in model.named_parameters() if name.startswith("ngrams.")]
+    dense = [p for name, p in model.named_parameters() if not name.startswith("ngrams.")]
+    optimizers: list[torch.optim.Optimizer] = [
+        torch.optim.AdamW(dense, lr=config.learning_rate, weight_decay=config.weight_decay)
+    ]
+    if sparse:
+        optimizers.append(torch.optim.SparseAdam(sparse, lr=config.ngram_learning_rate))
+    return optimizers
+
+
+def new_model(config: TrainingConfig, vocabulary_size: int, num_labels: int) -> NameClassifier:
+    """An untrained member with the config's architecture."""
+    return NameClassifier(
         vocabulary_size,
         num_labels,
         embedding_dim=config.embedding_dim,
@@ -176,52 +210,87 @@ def train_member(
         num_layers=config.num_layers,
         dropout=config.dropout,
         embedding_dropout=config.embedding_dropout,
+        ngram_dim=config.ngram_dim,
+        ngram_buckets=config.ngram_buckets,
     )
-    train_targets = targets[train_rows]
-    weights = tempered_class_weights(train_targets, num_labels, config.class_weight_power)
-    loss_function = nn.CrossEntropyLoss(
-        weight=torch.tensor(weights, dtype=torch.float32), label_smoothing=config.label_smoothing
-    )
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
-    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
-    scheduler = _scheduler(config, optimizer, steps_per_epoch)
-    validation_targets = torch.from_numpy(targets[validation_rows])
-    best_f1, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
+
+
+def _soft_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor, smoothing: float
+) -> torch.Tensor:
+    if smoothing:
+        targets = targets * (1 - smoothing) + smoothing / targets.shape[1]
+    per_example = -(targets * torch.log_softmax(logits, dim=1)).sum(dim=1)
+    return (per_example * weights).mean()
+
+
+def train_member(
+    config: TrainingConfig,
+    member: int,
+    encoded: Encoded,
+    validation: Pairs,
+    encoder: CharacterEncoder,
+    labels: tuple[str, ...],
+    *,
+    progress: bool = True,
+) -> tuple[NameClassifier, list[EpochRecord], int]:
+    """Train one model; returns the state with the best validation balanced accuracy."""
+    seed = config.seed + 1000 * member
+    torch.manual_seed(seed)
+    generator = np.random.default_rng(seed)
+    model = new_model(config, encoder.vocabulary_size, len(labels))
+    optimizers = _optimizers(model, config)
+    dense_parameters = list(optimizers[0].param_groups[0]["params"])
+    schedulers = _schedulers(config, optimizers, math.ceil(len(encoded) / config.batch_size))
+    targets = torch.from_numpy(encoded.targets)
+    weights = torch.from_numpy(encoded.weights)
+    # Validation is judged at a uniform prior: what is left of the training prior after the
+    # class weights is taken out, as the calibration step will do.
+    residual_prior = (1.0 - config.class_weight_power) * train_log_prior(encoded)
+    validation_set = labelled_set("validation", validation.names, validation.targets, len(labels))
+    validation_targets = torch.from_numpy(validation.targets)
+    best_score, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
     history: list[EpochRecord] = []
     bar = tqdm(range(1, config.epochs + 1), desc=f"member {member}", disable=not progress)
     for epoch in bar:
         model.train()
-        order = train_rows[batch_order(train_targets, num_labels, config.sampling_power, generator)]
         total_loss = 0.0
-        for rows in length_bucketed_batches(order, lengths, config.batch_size, generator):
-            batch_tokens, batch_lengths = _batch(tokens, lengths, rows)
-            loss = loss_function(
-                model.logits(batch_tokens, batch_lengths), torch.from_numpy(targets[rows])
+        order = generator.permutation(len(encoded)).astype(np.int64)
+        for rows in length_bucketed_batches(order, encoded.lengths, config.batch_size, generator):
+            batch_tokens, batch_lengths = _batch(encoded.tokens, encoded.lengths, rows)
+            index = torch.from_numpy(rows)
+            loss = _soft_cross_entropy(
+                model.logits(batch_tokens, batch_lengths),
+                targets[index],
+                weights[index],
+                config.label_smoothing,
             )
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            scheduler.step()
+            for optimizer in optimizers:
+                optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(dense_parameters, GRADIENT_CLIP)
+            for optimizer in optimizers:
+                optimizer.step()
+            for scheduler in schedulers:
+                scheduler.step()
             total_loss += loss.item() * len(rows)
-        logits = predict_logits(model, tokens[validation_rows], lengths[validation_rows])
-        predicted = logits.argmax(dim=1).numpy()
+        logits = names_logits(model, encoder, list(validation.names)) - residual_prior
+        scores = score(logits.numpy(), validation_set, labels, any_label=True, rounds=0)
         record = EpochRecord(
             member=member,
             epoch=epoch,
-            train_loss=total_loss / len(order),
+            train_loss=total_loss / len(encoded),
             validation_loss=float(nn.functional.cross_entropy(logits, validation_targets)),
-            validation_accuracy=float((predicted == targets[validation_rows]).mean()),
-            validation_macro_f1=float(
-                f1_score(targets[validation_rows], predicted, average="macro", zero_division=0)
-            ),
+            validation_accuracy=scores["top1"],
+            validation_macro_f1=scores["macro_f1"],
+            validation_balanced_accuracy=scores["balanced_accuracy"],
         )
         history.append(record)
-        bar.set_postfix(loss=f"{record.train_loss:.3f}", val_f1=f"{record.validation_macro_f1:.3f}")
-        if record.validation_macro_f1 > best_f1:
-            best_f1, best_epoch = record.validation_macro_f1, epoch
+        bar.set_postfix(
+            loss=f"{record.train_loss:.3f}", val_bal=f"{record.validation_balanced_accuracy:.3f}"
+        )
+        if record.validation_balanced_accuracy > best_score:
+            best_score, best_epoch = record.validation_balanced_accuracy, epoch
             best_state = copy.deepcopy(model.state_dict())
         elif config.patience and epoch - best_epoch >= config.patience:
             break
@@ -232,30 +301,24 @@ def train_member(
 
 def train(
     config: TrainingConfig,
-    tokens: IntArray,
-    lengths: IntArray,
-    targets: IntArray,
-    train_rows: IntArray,
-    validation_rows: IntArray,
-    vocabulary_size: int,
-    num_labels: int,
+    train_pairs: Pairs,
+    validation: Pairs,
+    encoder: CharacterEncoder,
+    labels: tuple[str, ...],
     *,
     progress: bool = True,
 ) -> TrainingResult:
     """Train ``config.members`` seeded models and average them in one ensemble module."""
+    encoded = encode_training_names(train_pairs, encoder, len(labels), config.class_weight_power)
     members: list[NameClassifier] = []
     history: list[EpochRecord] = []
     best_epochs: list[int] = []
     for member in range(config.members):
         model, member_history, best_epoch = train_member(
-            config,
-            member,
-            (tokens, lengths, targets),
-            (train_rows, validation_rows),
-            (vocabulary_size, num_labels),
-            progress=progress,
+            config, member, encoded, validation, encoder, labels, progress=progress
         )
         members.append(model)
         history.extend(member_history)
         best_epochs.append(best_epoch)
-    return TrainingResult(NameClassifierEnsemble(members).eval(), history, best_epochs)
+    ensemble = NameClassifierEnsemble(members).eval()
+    return TrainingResult(ensemble, train_log_prior(encoded), history, best_epochs)
