@@ -5,6 +5,9 @@ Marked ``image``: only ``make image-test`` runs these (it builds the image first
 from the shared resolver in this process, built with the container's environment and the
 checkout's model: the same routes the API Gateway function serves. The container is always
 removed; the last test sends it SIGTERM with requests in flight.
+
+Longer than ~300 lines on purpose: one container is started for the whole module (a podman run
+is slow), so every check of it lives here.
 """
 
 from __future__ import annotations

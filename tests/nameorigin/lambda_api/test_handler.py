@@ -54,18 +54,23 @@ def emf_metrics(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return values
 
 
-def test_importing_the_handler_loads_the_model_in_the_init_phase() -> None:
-    code = (
-        "import nameorigin.lambda_api.handler as h;"
-        "print(h.models.is_ready(), type(h.app.deps.telemetry).__name__)"
-    )
-    result = subprocess.run(
+def in_fresh_process(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter from the checkout, as a fresh Lambda init would."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
-        env={**os.environ, **LAMBDA_ENVIRONMENT},
+        env={**os.environ, **LAMBDA_ENVIRONMENT, "PYTHONPATH": str(SUPPORT_DIR), **environment},
+        cwd=SUPPORT_DIR.parents[1],
+    )
+
+
+def test_importing_the_handler_loads_the_model_in_the_init_phase() -> None:
+    result = in_fresh_process(
+        "import nameorigin.lambda_api.handler as h;"
+        "print(h.models.is_ready(), type(h.app.deps.telemetry).__name__)"
     )
 
     assert result.stdout.split() == ["True", "PowertoolsTelemetry"]
@@ -129,18 +134,8 @@ def test_failed_model_load_leaves_routes_answering_503() -> None:
         "r = h.lambda_handler(event, lambda_context());"
         "print(r['statusCode']); print(json.loads(r['body'])['error'])"
     )
-    environment = {**os.environ, **LAMBDA_ENVIRONMENT, "NAMEORIGIN_MODEL_DIR": "/nonexistent/model"}
-    environment["PYTHONPATH"] = str(SUPPORT_DIR)
 
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env=environment,
-        cwd=SUPPORT_DIR.parents[1],
-    )
+    result = in_fresh_process(code, NAMEORIGIN_MODEL_DIR="/nonexistent/model")
 
     status, error = result.stdout.splitlines()[-2:]
     assert status == "503"

@@ -2,6 +2,9 @@
 
 Successful answers are compared with what the Classifier itself says for the same names, never
 with hard-coded labels (the model gets retrained).
+
+Longer than ~300 lines on purpose: one table of every committed event and its status, checked
+against all routes at once, reads best in one place.
 """
 
 from __future__ import annotations
