@@ -74,6 +74,7 @@ rm -rf "$WHEELHOUSE"
 echo "$(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels, $(du -sh "$WHEELHOUSE" | cut -f1)"
 
 step "build the image"
+mkdir -p "$(dirname "$REPORT")"
 # --network none: with the wheelhouse the build needs no network at all.
 if ! timeout 600 podman build --network none --build-arg "WHEELHOUSE=$WHEELHOUSE" \
     --file k8s-knative/Dockerfile --tag "$IMAGE" . >"$BUILD_LOG" 2>&1; then
