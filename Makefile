@@ -50,10 +50,10 @@ $(SERVE_VENV)/.installed: pyproject.toml
 
 .PHONY: serve
 serve: $(SERVE_VENV)/.installed ## Serve the API on http://127.0.0.1:8080 with the committed model
-	NAMEORIGIN_HTTP_HOST=127.0.0.1 PORT=$(SERVE_PORT) $(SERVE_VENV)/bin/python -m nameorigin.http
+	NAMEORIGIN_HTTP_HOST=127.0.0.1 PORT=$(SERVE_PORT) $(SERVE_VENV)/bin/python -m nameorigin.server
 
 .PHONY: image-test
-image-test: venv ## Build the Knative image with podman and check it serves like the handler
+image-test: venv ## Build the Knative image with podman; run the `image` tests against it
 	bash k8s-knative/image-test.sh
 
 # `make train FORCE=1` promotes even a worse model; TRAIN_ARGS passes options (python -m training -h).
@@ -76,7 +76,7 @@ RIE := $(SAM_VENV)/lib/python3.11/site-packages/samcli/local/rapid/aws-lambda-ri
 RIC_DIR := build/lambda-ric-py3.12
 EVENT ?= events/api/get_prediction.json
 
-.PHONY: sam-validate sam-build invoke openapi
+.PHONY: sam-validate sam-build invoke generate
 sam-validate: venv sam-venv ## sam validate --lint and cfn-lint on template.yaml (offline)
 	$(SAM_ENV) $(SAM) validate --lint -t template.yaml
 	$(BIN)/cfn-lint template.yaml
@@ -103,14 +103,15 @@ print-%: ## Print a make variable (tests ask for LAMBDA_PYTHON)
 invoke: venv .aws-sam/build/template.yaml $(RIC_DIR)/.installed ## Run EVENT=events/api/x.json through the built function (Lambda RIE)
 	$(BIN)/python events/invoke.py $(EVENT) --rie $(RIE) --python $(LAMBDA_PYTHON) --ric-dir $(RIC_DIR)
 
-openapi: venv ## Write docs/openapi.json from the routes
-	$(BIN)/python -c "from nameorigin.api.app import openapi_document; print(openapi_document())" > docs/openapi.json
+generate: venv ## Rewrite every generated file: docs/openapi.json, batch and manifest JSON Schemas
+	$(BIN)/python -m nameorigin.tooling.generate
+	$(BIN)/python -m training.schema artifacts
 
 lint: venv ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/mypy k8s-knative/bake_model.py k8s-knative/image-test/run_checks.py
+	$(BIN)/mypy k8s-knative/bake_model.py tests/support
 
 format: venv ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

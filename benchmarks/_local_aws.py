@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import subprocess
 import sys
 import time
@@ -14,19 +12,19 @@ from pathlib import Path
 
 import boto3
 
+# The test suite's support module: one free-port helper and one data-set loader for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from support import data_set_names, free_port, surnames
+
+__all__ = ["data_set_names", "free_port", "moto_server", "surnames"]
+
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
 def moto_server() -> Iterator[str]:
     """Start ``moto_server`` on 127.0.0.1 and point boto3 (this process and children) at it."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -57,19 +55,3 @@ def moto_server() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def surnames(count: int, seed: int = 3) -> list[str]:
-    """Real surnames from the data set when NAMEORIGIN_DATA_DIR has it, else synthetic ones."""
-    data_dir = Path(os.environ.get("NAMEORIGIN_DATA_DIR", "../shared/data/names"))
-    pool = [
-        line.strip()
-        for path in sorted(data_dir.glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    rng = random.Random(seed)
-    if not pool:
-        syllables = ["ka", "to", "mi", "ro", "sch", "ni", "vic", "ez", "son", "li", "ng", "ov"]
-        pool = ["".join(rng.choice(syllables) for _ in range(3)).title() for _ in range(20_000)]
-    return [rng.choice(pool) for _ in range(count)]

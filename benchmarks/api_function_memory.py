@@ -5,7 +5,8 @@ package under the Lambda runtime's Python (see docs/api.md, "Memory size").
     .venv/bin/python benchmarks/api_function_memory.py --python "$(make -s print-LAMBDA_PYTHON)"
 
 Runs one fresh process in ``.aws-sam/build/ApiFunction`` (Tracer on, no bytecode writing, as on
-Lambda's read-only /var/task): times ``import nameorigin.api.handler`` (imports + model load), then
+Lambda's read-only /var/task): times ``import nameorigin.lambda_api.handler`` (imports + model
+load), then
 calls ``lambda_handler`` with ``events/api/get_prediction.json`` and with one 10 000-name
 ``/predict`` request, and prints the numbers and the peak RSS as JSON.
 """
@@ -19,15 +20,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _local_aws import data_set_names
+
 ROOT = Path(__file__).resolve().parents[1]
 
 MEASURE = r"""
 import contextlib, io, json, resource, sys, time
 started = time.perf_counter()
-from nameorigin.api import handler
+from nameorigin.lambda_api import handler
 init = time.perf_counter() - started
 
-class Context:
+class Context:  # the built package carries no context class: Lambda brings its own
     aws_request_id = "benchmark"; function_name = "ApiFunction"; memory_limit_in_mb = 1024
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
     def get_remaining_time_in_millis(self): return 29_000
@@ -60,15 +63,9 @@ print(json.dumps({
 """
 
 
-def data_set_names(count: int) -> list[str]:
+def spread_names(count: int) -> list[str]:
     """``count`` surnames from the data set, cycling through every language."""
-    data_dir = Path(os.environ.get("NAMEORIGIN_DATA_DIR", ROOT.parent / "shared/data/names"))
-    names = [
-        line.strip()
-        for path in sorted(data_dir.glob("*.txt"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    names = data_set_names()
     return [names[i % len(names)] for i in range(0, count * 7, 7)]
 
 
@@ -91,7 +88,7 @@ def main() -> int:
         "NAMEORIGIN_INTRA_OP_THREADS": "1",
     }
     result = subprocess.run(
-        [args.python, "-c", MEASURE, single, json.dumps(data_set_names(args.names))],
+        [args.python, "-c", MEASURE, single, json.dumps(spread_names(args.names))],
         cwd=args.package,
         env=environment,
         capture_output=True,

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _local_aws import moto_server, surnames
 
-from nameorigin import model_store
-from nameorigin.batch import topology
 from nameorigin.batch.jobs import run_batch
 from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import Settings
+from nameorigin.core.model_store import ModelStore
+from nameorigin.tooling import topology
 
 
 def peak_rss_mb() -> float:
@@ -57,7 +57,7 @@ def main() -> None:
         settings = dataclasses.replace(
             Settings.from_environ(), results_bucket=created.bucket, stream_chunk_names=args.chunk
         )
-        classifier = model_store.load(settings)
+        classifier = ModelStore(settings).load()
         classifier.classify(["Warmup"], 3)
         rss_before = peak_rss_mb()
         started = time.perf_counter()

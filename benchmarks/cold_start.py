@@ -37,16 +37,16 @@ _REPORT = (
 
 VARIANTS = {
     "core": (
-        "from nameorigin import model_store\nmodel_store.load().classify(['Jordan'], top_k=2)\n"
+        "from nameorigin.config import Settings\n"
+        "from nameorigin.core.model_store import ModelStore\n"
+        "ModelStore(Settings.from_environ()).load().classify(['Jordan'], top_k=2)\n"
     ),
     "lambda_handler": (
         "import json as _j, pathlib\n"
-        "from nameorigin.api.handler import lambda_handler\n"
+        "from nameorigin.lambda_api.handler import lambda_handler\n"
         "event = _j.loads(pathlib.Path('events/api/get_prediction.json').read_text())\n"
-        "class Context:\n"
-        "    function_name = 'bench'; memory_limit_in_mb = 512; aws_request_id = 'bench'\n"
-        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:bench'\n"
-        "response = lambda_handler(event, Context())\n"
+        "from nameorigin.lambda_context import LocalLambdaContext\n"
+        "response = lambda_handler(event, LocalLambdaContext('bench', aws_request_id='bench'))\n"
         "assert response['statusCode'] == 200, response\n"
     ),
     "torch_baseline": (

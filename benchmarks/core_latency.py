@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _local_aws import data_set_names
 
 from nameorigin.config import default_model_dir
 from nameorigin.core.classifier import Classifier
@@ -24,12 +25,7 @@ def sample_names(count: int, data_dir: Path | None, seed: int = 0) -> list[str]:
     """Real surnames when the data set is at hand (realistic length mix), else random ones."""
     rng = random.Random(seed)
     if data_dir is not None and data_dir.is_dir():
-        pool = [
-            line.strip()
-            for path in sorted(data_dir.glob("*.txt"))
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        pool = data_set_names(data_dir)
         return [rng.choice(pool) for _ in range(count)]
     letters = "abcdefghijklmnopqrstuvwxyz"
     return ["".join(rng.choice(letters) for _ in range(rng.randint(2, 14))) for _ in range(count)]

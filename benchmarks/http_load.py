@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from _local_aws import free_port
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 REPOSITORY_ROOT = BENCHMARKS_DIR.parent
@@ -46,12 +47,6 @@ class HeyResult:
     p50_ms: float
     p99_ms: float
     non_200: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(url: str, timeout: float = 90.0) -> None:
@@ -148,7 +143,7 @@ def main() -> None:
     if shutil.which("hey") is None:
         sys.exit("hey not found: apt-get install hey")
 
-    ours_cmd = [sys.executable, "-m", "nameorigin.http"]
+    ours_cmd = [sys.executable, "-m", "nameorigin.server"]
     ours_env = {"NAMEORIGIN_HTTP_HOST": "127.0.0.1"}
     base_cmd = [
         sys.executable,

@@ -1,7 +1,7 @@
 """Names per second end to end through the local queue, exactly as ``make queue-up`` runs it.
 
 submit (CLI: inline messages via SendMessageBatch) → SQS (moto server, own process) → local poller
-(own process: ``python -m nameorigin.batch poll``, the real Lambda handler) → S3 results → collect
+(own process: ``python -m nameorigin.tooling poll``, the real Lambda handler) → S3 results → collect
 (CLI ``results``, sha256-checked). The clock starts when ``submit`` starts (the poller is already
 up with its model loaded, like a warm Lambda) and stops when the last result has been downloaded.
 
@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _local_aws import moto_server, surnames
 
-from nameorigin.batch import cli, topology
 from nameorigin.batch.store import S3BatchStore
+from nameorigin.tooling import cli, topology
 
 
 def main() -> None:
@@ -48,7 +48,7 @@ def main() -> None:
             "NAMEORIGIN_BATCH_QUEUE": created.queue_url,
         }
         poller = subprocess.Popen(
-            [sys.executable, "-m", "nameorigin.batch", "poll", "--batch-size",
+            [sys.executable, "-m", "nameorigin.tooling", "poll", "--batch-size",
              str(args.batch_size), "--batching-window", str(args.batching_window)],
             env=env,
             stderr=subprocess.PIPE,

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", required=True, help="interpreter of the Lambda runtime")
     parser.add_argument("--ric-dir", type=Path, required=True, help="where awslambdaric is")
     parser.add_argument("--task-root", type=Path, default=ROOT / ".aws-sam/build/ApiFunction")
-    parser.add_argument("--handler", default="nameorigin.api.handler.lambda_handler")
+    parser.add_argument("--handler", default="nameorigin.lambda_api.handler.lambda_handler")
     parser.add_argument("--show-logs", action="store_true", help="print the function's logs too")
     args = parser.parse_args(argv)
 

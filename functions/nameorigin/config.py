@@ -2,6 +2,11 @@
 
 Powertools reads its own variables (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 ``POWERTOOLS_LOG_LEVEL`` …) itself; everything specific to nameorigin is read here and nowhere else.
+Each entry point (``lambda_api``, ``lambda_batch``, ``server``, the tooling CLI) builds one
+``Settings`` from its environment and passes it down; nothing else reads the environment.
+
+Limits the model defines are not settings: the longest name is the manifest's ``max_name_length``
+(a deployment may only lower it) and the top-k bound is the manifest's label count.
 """
 
 from __future__ import annotations
@@ -25,14 +30,27 @@ def default_model_dir() -> Path:
     return REPOSITORY_MODEL_DIR
 
 
+#: Labels returned per name when a request does not say (API routes, batch messages, the CLI).
+DEFAULT_TOP_K = 3
+#: SQS's classic message size limit; the queue is configured with it (template.yaml).
+SQS_MESSAGE_LIMIT_BYTES = 262_144
+#: Most names one request or one inline batch message may carry, by default.
+DEFAULT_MAX_BATCH_NAMES = 10_000
+
+
 class ConfigError(ValueError):
     """An environment variable holds a value the service cannot use."""
 
 
 def _int(environ: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
+    value = _optional_int(environ, key, minimum)
+    return default if value is None else value
+
+
+def _optional_int(environ: Mapping[str, str], key: str, minimum: int = 1) -> int | None:
     raw = environ.get(key)
     if raw is None or raw.strip() == "":
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError as error:
@@ -64,10 +82,10 @@ class Settings:
     model_dir: Path
     #: onnxruntime intra-op threads, set explicitly: auto-detection breaks on Lambda's CPU affinity.
     intra_op_threads: int = 1
-    #: Longest accepted name, in characters, before normalization.
-    max_name_length: int = 64
+    #: Lowers the model's own longest-name limit (manifest ``max_name_length``); None keeps it.
+    max_name_length: int | None = None
     #: Most names one request or one queue message may carry inline.
-    max_batch_names: int = 10_000
+    max_batch_names: int = DEFAULT_MAX_BATCH_NAMES
     #: Largest accepted request body, in bytes.
     max_body_bytes: int = 1_048_576
     #: Names per onnxruntime run after sorting by length (bounds padding and memory).
@@ -83,7 +101,7 @@ class Settings:
     #: Most names one claim-check file may hold (the function's timeout bounds it: docs/batch.md).
     max_object_names: int = 2_000_000
     #: Largest inline batch message, in bytes (SQS's classic limit, which the queue is set to).
-    max_message_bytes: int = 262_144
+    max_message_bytes: int = SQS_MESSAGE_LIMIT_BYTES
     #: Batch queue (name or URL) the batch CLI sends to and the local poller reads from.
     batch_queue: str = ""
     #: Its dead-letter queue (name or URL), for the CLI's ``dlq`` command.
@@ -108,7 +126,7 @@ class Settings:
         return cls(
             model_dir=Path(model_dir) if model_dir else default_model_dir(),
             intra_op_threads=_int(env, "NAMEORIGIN_INTRA_OP_THREADS", cls.intra_op_threads),
-            max_name_length=_int(env, "NAMEORIGIN_MAX_NAME_LENGTH", cls.max_name_length),
+            max_name_length=_optional_int(env, "NAMEORIGIN_MAX_NAME_LENGTH"),
             max_batch_names=_int(env, "NAMEORIGIN_MAX_BATCH_NAMES", cls.max_batch_names),
             max_body_bytes=_int(env, "NAMEORIGIN_MAX_BODY_BYTES", cls.max_body_bytes),
             bucket_size=_int(env, "NAMEORIGIN_BUCKET_SIZE", cls.bucket_size),

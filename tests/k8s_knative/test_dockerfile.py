@@ -71,7 +71,7 @@ def test_the_image_runs_the_http_server_as_the_manifests_numeric_user() -> None:
     assert users == [f"{security['runAsUser']}:{security['runAsGroup']}"]
     assert security["runAsUser"] != 0
     commands = [args for keyword, args in runtime if keyword == "CMD"]
-    assert commands == ['["python3", "-m", "nameorigin.http"]']
+    assert commands == ['["python3", "-m", "nameorigin.server"]']
     assert ("EXPOSE", "8080") in runtime
 
 
@@ -175,7 +175,7 @@ def test_the_build_context_is_only_what_the_image_needs() -> None:
     assert {
         "pyproject.toml",
         "functions/nameorigin/config.py",
-        "functions/nameorigin/http/__main__.py",
+        "functions/nameorigin/server/__main__.py",
         "artifacts/manifest.json",
         "artifacts/model.onnx",
         "k8s-knative/bake_model.py",

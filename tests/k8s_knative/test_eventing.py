@@ -11,7 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from nameorigin.http.app import CLOUDEVENTS_PATH
+from nameorigin.server.app import CLOUDEVENTS_PATH
 
 Manifest = dict[str, Any]
 KUBERNETES_VERSION = "1.33.0"

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from nameorigin.config import Settings
-from nameorigin.http.app import METRICS_PATH
+from nameorigin.server.app import METRICS_PATH
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_SOURCE = REPOSITORY_ROOT / "functions" / "nameorigin" / "config.py"

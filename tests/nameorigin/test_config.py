@@ -13,7 +13,7 @@ def test_defaults_without_environment() -> None:
     settings = Settings.from_environ({})
     assert settings.model_dir == default_model_dir()
     assert settings.intra_op_threads == 1
-    assert settings.max_name_length == 64
+    assert settings.max_name_length is None  # the manifest's limit applies
     assert settings.bucket_size == 256
 
 

@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from nameorigin.config import REPOSITORY_MODEL_DIR
 from nameorigin.core.manifest import sha256_of_file
 
@@ -48,7 +50,7 @@ def test_model_is_bundled_byte_for_byte(sam_build: SamBuild) -> None:
 def test_imported_modules_ship_precompiled_for_the_lambda_python(sam_build: SamBuild) -> None:
     package = sam_build.api_function
 
-    for module in ("nameorigin/api/handler", "nameorigin/core/classifier", "numpy/__init__"):
+    for module in ("nameorigin/lambda_api/handler", "nameorigin/core/classifier", "numpy/__init__"):
         source = package / f"{module}.py"
         cached = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
         assert cached.is_file(), f"{cached} is missing: cold starts would compile it"
@@ -77,3 +79,55 @@ def test_built_package_finds_its_bundled_model_under_the_lambda_python(
 
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == sam_build.api_function / "nameorigin" / "model"
+
+
+#: What must never ship in a Lambda package: the Knative server and its libraries, the tooling.
+NOT_SHIPPED = ("nameorigin/server", "nameorigin/tooling", "nameorigin/lambda_context.py")
+NOT_INSTALLED = ("prometheus_client", "uvicorn", "cloudevents", "tqdm", "torch")
+#: The handler each function runs and the one modules of the other function it must not carry.
+FUNCTIONS = {
+    "ApiFunction": ("nameorigin.lambda_api.handler", "nameorigin/lambda_batch"),
+    "BatchFunction": ("nameorigin.lambda_batch.handler", "nameorigin/lambda_api"),
+}
+IMPORT_EVERY_MODULE = """
+import importlib, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+modules = sorted(
+    ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+    for path in (root / "nameorigin").rglob("*.py")
+)
+for module in modules:
+    importlib.import_module(module)
+print("\\n".join(modules))
+"""
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_shipped_module_imports_and_nothing_else_ships(
+    function: str, sam_build: SamBuild, lambda_runtime: LambdaRuntime
+) -> None:
+    package = sam_build.build_dir / function
+    handler, other_entry_point = FUNCTIONS[function]
+
+    result = subprocess.run(
+        [lambda_runtime.python, "-c", IMPORT_EVERY_MODULE, str(package)],
+        cwd=package,
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(package),
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "nameorigin",
+            "POWERTOOLS_METRICS_NAMESPACE": "NameOrigin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert handler in result.stdout.split()
+    for path in (*NOT_SHIPPED, other_entry_point):
+        assert not (package / path).exists(), f"{path} ships in {function}"
+    for library in NOT_INSTALLED:
+        assert not (package / library).exists(), f"{library} ships in {function}"

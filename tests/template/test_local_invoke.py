@@ -12,9 +12,11 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from nameorigin import model_store
-from nameorigin.api.app import app
+from support import lambda_context
+
 from nameorigin.config import REPOSITORY_MODEL_DIR, Settings
+from nameorigin.core.model_store import ModelStore
+from nameorigin.routes.resolver import create_resolver
 
 from .conftest import ROOT, LambdaRuntime, SamBuild
 
@@ -33,24 +35,18 @@ EVENTS = [
 ]
 
 
-class Context:
-    """The Lambda context fields Powertools reads."""
-
-    aws_request_id = "in-process"
-    function_name = "ApiFunction"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-
-
 def status_and_body(response: dict[str, Any]) -> tuple[int, Any]:
     """The parts of a proxy response both sides must agree on."""
     return int(response["statusCode"]), json.loads(response["body"])
 
 
 def in_process(event: dict[str, Any]) -> tuple[int, Any]:
-    """The same event through this process's resolver and the committed model."""
-    model_store.load(Settings.from_environ({"NAMEORIGIN_MODEL_DIR": str(REPOSITORY_MODEL_DIR)}))
-    return status_and_body(app.resolve(event, Context()))  # type: ignore[arg-type]
+    """The same event through a resolver in this process over the committed model."""
+    settings = Settings.from_environ({"NAMEORIGIN_MODEL_DIR": str(REPOSITORY_MODEL_DIR)})
+    models = ModelStore(settings)
+    models.load()
+    app = create_resolver(settings, models)
+    return status_and_body(app.resolve(event, lambda_context(aws_request_id="in-process")))  # type: ignore[arg-type]
 
 
 def test_built_function_answers_every_event_like_the_in_process_resolver(
@@ -65,7 +61,7 @@ def test_built_function_answers_every_event_like_the_in_process_resolver(
         python=lambda_runtime.python,
         task_root=sam_build.api_function,
         ric_dir=lambda_runtime.ric_dir,
-        handler="nameorigin.api.handler.lambda_handler",
+        handler="nameorigin.lambda_api.handler.lambda_handler",
     ) as url:
         through_lambda = {
             name: status_and_body(invoke_module.invoke(url, e)) for name, e in events.items()

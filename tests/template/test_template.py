@@ -6,7 +6,9 @@ import re
 import tomllib
 from typing import Any
 
-from nameorigin.api.app import ROUTES
+from nameorigin.config import Settings
+from nameorigin.core.model_store import ModelStore
+from nameorigin.routes.resolver import create_resolver
 
 from .conftest import ROOT, SAM, run_in_repository
 
@@ -41,7 +43,8 @@ def test_every_route_reaches_the_function_for_every_method(template: dict[str, A
     events = template["Resources"][API_FUNCTION]["Properties"]["Events"]
     wired = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in events.values()}
 
-    for route in ROUTES:
+    settings = Settings.from_environ({})
+    for route in {r.path for r in create_resolver(settings, ModelStore(settings))._routes()}:
         path = re.sub(r"<(\w+)>", r"{\1}", route)
         assert (path, "ANY") in wired, f"{path} is not wired with Method ANY"
     assert ("/{proxy+}", "ANY") in wired  # unknown paths get the resolver's JSON 404
@@ -51,8 +54,8 @@ def test_every_route_reaches_the_function_for_every_method(template: dict[str, A
 def test_api_function_runs_the_handler_and_bundles_the_model(template: dict[str, Any]) -> None:
     function = template["Resources"][API_FUNCTION]
 
-    assert function["Properties"]["Handler"] == "nameorigin.api.handler.lambda_handler"
-    assert (ROOT / "functions" / "nameorigin" / "api" / "handler.py").is_file()
+    assert function["Properties"]["Handler"] == "nameorigin.lambda_api.handler.lambda_handler"
+    assert (ROOT / "functions" / "nameorigin" / "lambda_api" / "handler.py").is_file()
     assert function["Properties"]["CodeUri"] == "functions/"
     assert function["Metadata"]["BuildMethod"] == "makefile"
     assert isinstance(function["Properties"]["MemorySize"], int)

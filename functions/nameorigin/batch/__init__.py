@@ -1,5 +1,6 @@
 """Queue batch mode: bulk classification from SQS (or a CloudEvent), results to S3, nothing lost.
 
-``jobs.run_batch`` is the one entry point; ``handler`` is the SQS Lambda, ``poller`` runs the same
-handler against a local queue, ``cli`` submits batches and collects results. See docs/batch.md.
+``jobs.run_batch`` is the one entry point every transport shares: the SQS Lambda
+(``nameorigin.lambda_batch``), the Knative CloudEvents endpoint (``nameorigin.server``) and, through
+the SQS handler, the local poller (``nameorigin.tooling``). See docs/batch.md.
 """

@@ -1,8 +1,9 @@
 """One batch, start to finish: validate the message, classify in chunks, publish results, summarize.
 
-This is the single entry point every transport shares: the SQS Lambda (``batch.handler``), the
-local poller, and the Knative CloudEvents endpoint all call ``run_batch`` with the same message and
-get the same results objects. Transports differ only in what they do with its two kinds of failure.
+This is the single entry point every transport shares: the SQS Lambda (``lambda_batch.handler``),
+the local poller, and the Knative CloudEvents endpoint all call ``run_batch`` with the same message
+and get the same results objects. Transports differ only in what they do with its two kinds of
+failure.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ def run_batch(
     *,
     classifier: Classifier,
     store: S3BatchStore,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> BatchSummary:
     """Run one batch message to completion and return its summary.
 
     ``message_body``: the raw SQS body / CloudEvent data (str or bytes of JSON) or the parsed JSON
-    object. ``classifier``: usually ``model_store.current()``. ``store``: usually
-    ``S3BatchStore.from_settings(settings)``. ``settings`` (limits, chunk size) default to the
-    environment's.
+    object. ``classifier``: usually the entry point's ``ModelStore.current()``. ``store``: usually
+    ``S3BatchStore.from_settings(settings)``. ``settings``: the entry point's (limits, chunk size).
 
     Outcomes:
 
@@ -58,7 +58,6 @@ def run_batch(
 
     Rejected names (empty, no letters, too long) never fail a batch: each is reported in its line.
     """
-    settings = settings or Settings.from_environ()
     started_at, started = datetime.now(UTC), time.perf_counter()
     message = parse_message(
         message_body,

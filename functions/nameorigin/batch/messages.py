@@ -17,12 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-#: SQS's classic message size limit; the queue is configured with it (see template.yaml).
-SQS_MESSAGE_LIMIT_BYTES = 262_144
+from nameorigin.config import DEFAULT_MAX_BATCH_NAMES, DEFAULT_TOP_K, SQS_MESSAGE_LIMIT_BYTES
+
 #: A batch id is one S3 key segment: no slashes, nothing that needs escaping.
 BATCH_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
-DEFAULT_TOP_K = 3
 #: Prefix of ids derived from a message's content (so they never collide with chosen ids).
 DERIVED_ID_PREFIX = "auto-"
 
@@ -81,7 +80,7 @@ class InlineBatch(_BatchFields):
     names: list[str] = Field(
         min_length=1,
         description="Names to classify, results in the same order; at most "
-        "NAMEORIGIN_MAX_BATCH_NAMES (default 10000).",
+        f"NAMEORIGIN_MAX_BATCH_NAMES (default {DEFAULT_MAX_BATCH_NAMES}).",
     )
 
 
@@ -131,7 +130,7 @@ def parse_message(
     body: str | bytes | Mapping[str, Any],
     *,
     max_message_bytes: int = SQS_MESSAGE_LIMIT_BYTES,
-    max_batch_names: int = 10_000,
+    max_batch_names: int = DEFAULT_MAX_BATCH_NAMES,
 ) -> BatchMessage:
     """Validate a raw message; any fault raises InvalidBatchMessageError saying what and where."""
     if isinstance(body, Mapping):

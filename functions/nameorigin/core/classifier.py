@@ -87,7 +87,7 @@ class Classifier:
         session: ort.InferenceSession,
         manifest: Manifest,
         *,
-        max_name_length: int = 64,
+        max_name_length: int | None = None,
         bucket_size: int = 256,
     ) -> None:
         self.session = session
@@ -95,7 +95,10 @@ class Classifier:
         self.labels: tuple[str, ...] = tuple(manifest.labels)
         self.rule = manifest.rule
         self.encoder = CharacterEncoder(self.rule.alphabet)
-        self.max_name_length = max_name_length
+        #: The manifest's ceiling (what training covered), or a lower limit the deployment chose.
+        self.max_name_length = min(
+            max_name_length or manifest.max_name_length, manifest.max_name_length
+        )
         self.bucket_size = bucket_size
         self._check_interface()
 
@@ -105,7 +108,7 @@ class Classifier:
         model_dir: Path,
         *,
         intra_op_threads: int = 1,
-        max_name_length: int = 64,
+        max_name_length: int | None = None,
         bucket_size: int = 256,
     ) -> Classifier:
         """Load manifest and model from ``model_dir``; raises ArtifactError if they do not match."""

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
+from batch_aws import FailingWrites, expected_lines, keys, sample_names, stored_lines
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from nameorigin.batch.jobs import InvalidBatchMessageError, run_batch
-from nameorigin.batch.schema import SCHEMA_DIR
 from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import Settings
 from nameorigin.core.classifier import Classifier
-
-from .conftest import FailingWrites, expected_lines, keys, sample_names, stored_lines
+from nameorigin.tooling.generate import SCHEMA_DIR
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

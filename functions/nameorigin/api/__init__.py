@@ -1,1 +1,0 @@
-"""The HTTP API: Powertools routes (app), the Lambda entry point (handler), errors, telemetry."""

@@ -1,6 +1,0 @@
-"""The Knative front door: uvicorn serving the API Gateway resolver through a thin ASGI adapter.
-
-Routes and validation live once, in ``nameorigin.api``; this package only translates HTTP to the
-API Gateway proxy event the resolver already understands, and adds what only a long-running HTTP
-process needs (readiness while the model loads, Prometheus metrics, CloudEvents, graceful shutdown).
-"""

@@ -1,0 +1,1 @@
+"""The API Gateway door: ``nameorigin.lambda_api.handler.lambda_handler`` (template.yaml)."""

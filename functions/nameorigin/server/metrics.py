@@ -1,0 +1,90 @@
+"""Prometheus metrics for the HTTP process; the Lambda side reports the same facts as EMF.
+
+The API's routes report through ``nameorigin.routes.telemetry``; ``PrometheusTelemetry`` is the
+Knative implementation of that interface. The server adds the one thing only it can see: the whole
+HTTP request's latency (including the wait for the resolver thread), labelled with the route
+template it asks the resolver for. Each app gets its own registry, so tests never share counters.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+#: Request latency buckets (seconds): single names take about a millisecond, big batches seconds.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class PrometheusTelemetry:
+    """``nameorigin.routes.telemetry.Telemetry`` as Prometheus series, plus the HTTP histogram."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        self.request_seconds = Histogram(
+            "nameorigin_http_request_duration_seconds",
+            "Time from a complete HTTP request to its complete answer, by route and status.",
+            ["route", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "nameorigin_http_requests_in_flight",
+            "Requests received and not yet answered (what Knative's concurrency target counts).",
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "nameorigin_errors",
+            "Requests answered with an error, by route, error kind and status.",
+            ["route", "kind", "status"],
+            registry=self.registry,
+        )
+        self.names = Counter(
+            "nameorigin_names_classified",
+            "Names the model classified (rejected names are not counted).",
+            ["route"],
+            registry=self.registry,
+        )
+        self.model_seconds = Histogram(
+            "nameorigin_model_duration_seconds",
+            "Time of one classifier call (normalize, encode, run, top-k; one call may hold many).",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    # -- the API's Telemetry protocol -------------------------------------------------------
+
+    def request_finished(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Nothing: the server observes the whole HTTP request instead (``observe_request``)."""
+
+    def names_classified(self, route: str, count: int) -> None:
+        """Count classified names."""
+        self.names.labels(route).inc(count)
+
+    def model_latency(self, route: str, seconds: float) -> None:
+        """Observe one classifier call."""
+        self.model_seconds.labels(route).observe(seconds)
+
+    def error(self, route: str, kind: str, status: int) -> None:
+        """Count one error answer."""
+        self.errors.labels(route, kind, str(status)).inc()
+
+    # -- the adapter's side -----------------------------------------------------------------
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Record one answered HTTP request."""
+        self.request_seconds.labels(route, method, str(status)).observe(seconds)
+
+    def render(self) -> bytes:
+        """The exposition text for ``/metrics``."""
+        return generate_latest(self.registry)
