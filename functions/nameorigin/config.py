@@ -90,6 +90,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     #: Names per onnxruntime run after sorting by length (bounds padding and memory).
     bucket_size: int = 256
+    #: Threads running one batch's buckets concurrently (one per vCPU a batch may use).
+    batch_threads: int = 1
     #: Bucket that receives batch results (SQS function, CloudEvents endpoint).
     results_bucket: str = ""
     #: Prefix of result objects inside the results bucket.
@@ -114,6 +116,11 @@ class Settings:
     http_port: int = 8080
     #: Seconds the HTTP process lets in-flight requests finish after SIGTERM before closing them.
     shutdown_timeout_seconds: int = 30
+    #: HTTP worker processes (one per core of the pod's CPU limit; docs/knative.md, "Sizing").
+    http_workers: int = 2
+    #: Per HTTP worker: low-priority processes that resolve large bodies (batches, CloudEvents),
+    #: so small requests never wait behind them (docs/knative.md, "Mixed traffic").
+    batch_processes: int = 1
     #: Trace Lambda invocations with X-Ray through Powertools Tracer. Off by default: importing the
     #: X-Ray SDK alone adds about 0.25 s to every cold start (benchmarks/cold_start.py).
     tracing: bool = False
@@ -130,6 +137,7 @@ class Settings:
             max_batch_names=_int(env, "NAMEORIGIN_MAX_BATCH_NAMES", cls.max_batch_names),
             max_body_bytes=_int(env, "NAMEORIGIN_MAX_BODY_BYTES", cls.max_body_bytes),
             bucket_size=_int(env, "NAMEORIGIN_BUCKET_SIZE", cls.bucket_size),
+            batch_threads=_int(env, "NAMEORIGIN_BATCH_THREADS", cls.batch_threads),
             results_bucket=env.get("NAMEORIGIN_RESULTS_BUCKET", cls.results_bucket),
             results_prefix=env.get("NAMEORIGIN_RESULTS_PREFIX", cls.results_prefix),
             stream_chunk_names=_int(env, "NAMEORIGIN_STREAM_CHUNK_NAMES", cls.stream_chunk_names),
@@ -142,6 +150,8 @@ class Settings:
             http_host=env.get("NAMEORIGIN_HTTP_HOST", cls.http_host),
             http_port=_int(env, "PORT", cls.http_port),
             tracing=_bool(env, "NAMEORIGIN_TRACING", cls.tracing),
+            http_workers=_int(env, "NAMEORIGIN_HTTP_WORKERS", cls.http_workers),
+            batch_processes=_int(env, "NAMEORIGIN_BATCH_PROCESSES", cls.batch_processes),
             shutdown_timeout_seconds=_int(
                 env, "NAMEORIGIN_SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds
             ),

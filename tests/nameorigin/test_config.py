@@ -15,6 +15,7 @@ def test_defaults_without_environment() -> None:
     assert settings.intra_op_threads == 1
     assert settings.max_name_length is None  # the manifest's limit applies
     assert settings.bucket_size == 256
+    assert (settings.batch_threads, settings.http_workers, settings.batch_processes) == (1, 2, 1)
 
 
 def test_a_checkout_serves_the_committed_artifact() -> None:
@@ -29,8 +30,12 @@ def test_environment_overrides(tmp_path: Path) -> None:
             "NAMEORIGIN_INTRA_OP_THREADS": "2",
             "NAMEORIGIN_MAX_NAME_LENGTH": "32",
             "NAMEORIGIN_BUCKET_SIZE": " ",
+            "NAMEORIGIN_BATCH_THREADS": "2",
+            "NAMEORIGIN_HTTP_WORKERS": "1",
+            "NAMEORIGIN_BATCH_PROCESSES": "3",
         }
     )
+    assert (settings.batch_threads, settings.http_workers, settings.batch_processes) == (2, 1, 3)
     assert settings.model_dir == tmp_path
     assert settings.intra_op_threads == 2
     assert settings.max_name_length == 32
@@ -42,6 +47,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
     [
         ("NAMEORIGIN_INTRA_OP_THREADS", "two", "must be an integer"),
         ("NAMEORIGIN_MAX_NAME_LENGTH", "0", "must be >= 1"),
+        ("NAMEORIGIN_HTTP_WORKERS", "0", "must be >= 1"),
     ],
 )
 def test_unusable_values_name_the_variable(key: str, value: str, message: str) -> None:

@@ -42,6 +42,7 @@ class ModelStore:
                     intra_op_threads=settings.intra_op_threads,
                     max_name_length=settings.max_name_length,
                     bucket_size=settings.bucket_size,
+                    batch_threads=settings.batch_threads,
                 )
             except Exception as error:
                 self._load_error = f"{type(error).__name__}: {error}"

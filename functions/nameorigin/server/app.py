@@ -3,35 +3,35 @@
 Only ``/metrics`` and the CloudEvents endpoint are answered here: neither exists behind API
 Gateway. Everything else becomes an API Gateway proxy event for the shared resolver
 (``nameorigin.routes.resolver``), built with this process's settings and Prometheus telemetry.
+Small requests are answered on the event loop; large bodies and CloudEvents in low-priority batch
+processes (``nameorigin.server.offload``), so a single name never waits behind a batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 from nameorigin.config import Settings
 from nameorigin.core.model_store import ModelStore
-from nameorigin.lambda_context import LocalLambdaContext
 from nameorigin.routes.resolver import create_resolver
 from nameorigin.routes.telemetry import UNMATCHED
+from nameorigin.server import LOG_FORMAT
 from nameorigin.server.cloudevents import CloudEventsEndpoint
 from nameorigin.server.events import (
     API_GATEWAY_PAYLOAD_LIMIT,
     HttpRequest,
     HttpResponse,
-    from_proxy_result,
-    request_id_of,
-    to_proxy_event,
 )
 from nameorigin.server.metrics import PrometheusTelemetry
+from nameorigin.server.offload import BatchProcesses, replay
+from nameorigin.server.resolving import ProxyResolver, json_response, resolve_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,17 +43,9 @@ T = TypeVar("T")
 
 METRICS_PATH = "/metrics"
 CLOUDEVENTS_PATH = "/cloudevents"
-#: Bodies up to this size (a name, a few dozen names) are resolved on the event loop: ~1 ms at most.
+#: Bodies up to this size (a name, a few dozen names: well under a millisecond of work) are
+#: resolved on the event loop; larger ones in a batch process.
 INLINE_BODY_LIMIT = 1024
-
-
-class ProxyResolver(Protocol):
-    """What the adapter needs from the Powertools resolver: API Gateway event in, result out,
-    and the route template of a path (the metrics label)."""
-
-    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]: ...
-
-    def route_name(self, path: str) -> str: ...
 
 
 class CloudEventHandler(Protocol):
@@ -70,13 +62,6 @@ class ClientGoneError(Exception):
     """The client disconnected before sending its whole body."""
 
 
-def json_response(status: int, payload: Mapping[str, Any]) -> HttpResponse:
-    """A JSON answer produced by the adapter itself."""
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
-    return HttpResponse(status=status, headers=headers, body=body)
-
-
 class NameOriginHttpApp:
     """ASGI app: lifespan loads the model in the background; requests go to the resolver."""
 
@@ -87,20 +72,22 @@ class NameOriginHttpApp:
         *,
         metrics: PrometheusTelemetry | None = None,
         cloudevents: CloudEventHandler | None = None,
+        batches: BatchProcesses | None = None,
     ) -> None:
         self.models = models
         self.settings = models.settings
         self.resolver = resolver
         self.metrics = metrics or PrometheusTelemetry()
         self.cloudevents = cloudevents
-        # Powertools keeps the current event in class attributes: one resolver call at a time,
-        # whichever thread makes it. Small requests run on the event loop when the resolver is free
-        # (no thread hop: about a third more single-name throughput); large ones in a worker
-        # thread, so a 10,000-name batch never stalls probes, /metrics or accepting connections.
-        self._resolver_lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver")
-        # Batches from the queue do S3 I/O for seconds: their own thread, never the API's.
-        self._batch_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cloudevents")
+        # Powertools keeps the current event in class attributes: one resolver call at a time per
+        # process. Only the event loop calls this process's resolver (small requests: under a
+        # millisecond each); large bodies and CloudEvents go to the batch processes, which have
+        # resolvers of their own. Without them (tests), CloudEvents run in a thread and every
+        # API request on the event loop.
+        self.batches = batches
+        self._cloudevents_executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="cloudevents"
+        )
         self._loader: threading.Thread | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,21 +104,32 @@ class NameOriginHttpApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.start_model_loading()
+                if self.settings.http_workers > 1 and self._loader is not None:
+                    # Siblings share the socket and a worker accepts only after startup: waiting
+                    # here keeps a still-loading worker from answering 503 next to a ready one.
+                    await asyncio.get_running_loop().run_in_executor(None, self._loader.join)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 # Work already running finishes (its request may have been cut off by the drain
                 # timeout, but a half-done batch must not be abandoned mid-upload); queued work is
                 # dropped: its requests were cancelled with the drain timeout.
-                for executor in (self._executor, self._batch_executor):
-                    stop = functools.partial(executor.shutdown, wait=True, cancel_futures=True)
-                    await asyncio.get_running_loop().run_in_executor(None, stop)
+                loop = asyncio.get_running_loop()
+                if self.batches is not None:
+                    await loop.run_in_executor(None, self.batches.shutdown)
+                await loop.run_in_executor(None, self._stop_cloudevents_thread)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _stop_cloudevents_thread(self) -> None:
+        self._cloudevents_executor.shutdown(wait=True, cancel_futures=True)
+
     def start_model_loading(self) -> None:
-        """Load the model off the event loop, so liveness answers while it loads."""
+        """Load the model off the event loop, so liveness answers while it loads; start the
+        batch processes meanwhile (they load their own copy)."""
         self._loader = threading.Thread(target=self._load_model, name="model-loader", daemon=True)
         self._loader.start()
+        if self.batches is not None:
+            self.batches.warm()
 
     def _load_model(self) -> None:
         started = time.perf_counter()
@@ -168,9 +166,7 @@ class NameOriginHttpApp:
                 with self.metrics.in_flight.track_inprogress():
                     request = await self._read_request(scope, receive, method, path)
                     if path == CLOUDEVENTS_PATH and self.cloudevents is not None:
-                        response = await self._in_thread(
-                            self._batch_executor, self.cloudevents, request
-                        )
+                        response = await self._cloudevent(request, self.cloudevents)
                     else:
                         response, route = await self._resolve(request)
         except RequestTooLargeError:
@@ -227,47 +223,29 @@ class NameOriginHttpApp:
             client_ip=client[0] if client else "127.0.0.1",
         )
 
-    @staticmethod
-    async def _in_thread(
-        executor: ThreadPoolExecutor, function: Callable[[HttpRequest], T], request: HttpRequest
-    ) -> T:
-        return await asyncio.get_running_loop().run_in_executor(executor, function, request)
+    async def _cloudevent(self, request: HttpRequest, handler: CloudEventHandler) -> HttpResponse:
+        if self.batches is None:
+            future: Future[HttpResponse] = self._cloudevents_executor.submit(handler, request)
+            return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wrap_future(self.batches.cloudevent(request))
+        except BrokenProcessPool as error:
+            return self.batches.restart_after(error)
 
     async def _resolve(self, request: HttpRequest) -> tuple[HttpResponse, str]:
-        """Inline when small and the resolver is free, else in the resolver thread."""
-        if len(request.body) <= INLINE_BODY_LIMIT and self._resolver_lock.acquire(blocking=False):
-            try:
-                return self.resolve_sync(request)
-            finally:
-                self._resolver_lock.release()
-        return await self._in_thread(self._executor, self._resolve_locked, request)
-
-    def _resolve_locked(self, request: HttpRequest) -> tuple[HttpResponse, str]:
-        with self._resolver_lock:
+        """Small requests on the event loop; large ones in a batch process."""
+        if self.batches is None or len(request.body) <= INLINE_BODY_LIMIT:
             return self.resolve_sync(request)
+        try:
+            response, route, events = await asyncio.wrap_future(self.batches.resolve(request))
+        except BrokenProcessPool as error:
+            return self.batches.restart_after(error), self.resolver.route_name(request.path)
+        replay(events, self.metrics)
+        return response, route
 
     def resolve_sync(self, request: HttpRequest) -> tuple[HttpResponse, str]:
-        """One request through the resolver, as API Gateway's proxy integration would send it.
-
-        Returns the answer and the route template the resolver names for its path (for metrics).
-        """
-        request_id = request_id_of(request)
-        event = to_proxy_event(request, request_id)
-        route = self.resolver.route_name(request.path or "/")
-        try:
-            context = LocalLambdaContext(
-                function_name="nameorigin-http",
-                aws_request_id=request_id,
-                log_group_name="knative",
-                log_stream_name="knative",
-            )
-            result = self.resolver.resolve(event, context)
-        except Exception:
-            # On Lambda an unhandled error fails the invocation and API Gateway answers 502.
-            logger.exception("unhandled error answering %s %s", request.method, request.path)
-            self.metrics.error(route, "unhandled", 502)
-            return json_response(502, {"message": "Internal server error"}), route
-        return from_proxy_result(result), route
+        """One request through this process's resolver (see ``resolve_request``)."""
+        return resolve_request(self.resolver, request, self.metrics)
 
 
 def create_app(
@@ -275,7 +253,8 @@ def create_app(
     models: ModelStore | None = None,
     resolver: ProxyResolver | None = None,
 ) -> NameOriginHttpApp:
-    """The app ``python -m nameorigin.server`` serves: the API resolver plus CloudEvents.
+    """The app ``python -m nameorigin.server`` serves: the API resolver plus CloudEvents, with
+    large bodies in batch processes.
 
     The resolver enforces these settings' limits and reports into this app's ``/metrics``.
     """
@@ -286,4 +265,14 @@ def create_app(
         resolver or create_resolver(settings, models, metrics),
         metrics=metrics,
         cloudevents=CloudEventsEndpoint(settings, models),
+        batches=BatchProcesses(settings),
     )
+
+
+def app_from_environ() -> NameOriginHttpApp:
+    """The app factory each uvicorn worker process calls (settings from its environment).
+
+    A worker is a fresh process: it configures logging itself (a no-op when already done).
+    """
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return create_app(Settings.from_environ())

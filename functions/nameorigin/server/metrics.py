@@ -4,9 +4,16 @@ The API's routes report through ``nameorigin.routes.telemetry``; ``PrometheusTel
 Knative implementation of that interface. The server adds the one thing only it can see: the whole
 HTTP request's latency (including the wait for the resolver thread), labelled with the route
 template it asks the resolver for. Each app gets its own registry, so tests never share counters.
+
+With several HTTP worker processes (``NAMEORIGIN_HTTP_WORKERS`` > 1) the server sets
+``PROMETHEUS_MULTIPROC_DIR`` before they start: each worker writes its series there and any worker
+answering ``/metrics`` sums them all (prometheus_client's multiprocess mode), so a scrape sees the
+whole pod, whichever worker it reaches.
 """
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,7 +23,17 @@ from prometheus_client import (
     Histogram,
     ProcessCollector,
     generate_latest,
+    multiprocess,
 )
+
+#: Set (by ``python -m nameorigin.server``) when several worker processes share one pod's metrics.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_mode() -> bool:
+    """True when this process's series are summed with its sibling workers'."""
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
 
 #: Request latency buckets (seconds): single names take about a millisecond, big batches seconds.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -29,7 +46,9 @@ class PrometheusTelemetry:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        ProcessCollector(registry=self.registry)
+        self.shared = multiprocess_mode()
+        if not self.shared:  # per-process figures would describe one worker of several
+            ProcessCollector(registry=self.registry)
         self.request_seconds = Histogram(
             "nameorigin_http_request_duration_seconds",
             "Time from a complete HTTP request to its complete answer, by route and status.",
@@ -41,6 +60,7 @@ class PrometheusTelemetry:
             "nameorigin_http_requests_in_flight",
             "Requests received and not yet answered (what Knative's concurrency target counts).",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.errors = Counter(
             "nameorigin_errors",
@@ -86,5 +106,9 @@ class PrometheusTelemetry:
         self.request_seconds.labels(route, method, str(status)).observe(seconds)
 
     def render(self) -> bytes:
-        """The exposition text for ``/metrics``."""
-        return generate_latest(self.registry)
+        """The exposition text for ``/metrics`` (every worker's series, summed, when shared)."""
+        if not self.shared:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

@@ -67,6 +67,18 @@ def test_bucketing_keeps_input_order(committed_model_dir: Path) -> None:
     assert [outcome.name for outcome in outcomes] == names
 
 
+def test_buckets_on_several_threads_answer_exactly_as_on_one(committed_model_dir: Path) -> None:
+    names = random_names(3000)
+    one = Classifier.load(committed_model_dir, bucket_size=64)
+    two = Classifier.load(committed_model_dir, bucket_size=64, batch_threads=2)
+    normalized = [str(one.normalize(name)) for name in names]
+    np.testing.assert_array_equal(
+        one.log_probabilities(normalized), two.log_probabilities(normalized)
+    )
+    assert two._pool is not None and two._pool._max_workers == 2  # the threads were used
+    assert one._pool is None
+
+
 def test_rows_are_log_probability_distributions(classifier: Classifier) -> None:
     scores = classifier.log_probabilities([str(classifier.normalize(n)) for n in NAMES])
     assert scores.shape == (len(NAMES), len(classifier.labels))

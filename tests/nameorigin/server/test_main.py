@@ -374,7 +374,7 @@ def test_the_server_takes_port_interface_and_drain_time_from_the_settings(
     committed_model_dir: Path,
 ) -> None:
     from nameorigin.config import Settings  # noqa: PLC0415
-    from nameorigin.server.__main__ import build_server  # noqa: PLC0415
+    from nameorigin.server.__main__ import build_config  # noqa: PLC0415
 
     settings = Settings.from_environ(
         {
@@ -384,6 +384,7 @@ def test_the_server_takes_port_interface_and_drain_time_from_the_settings(
             "NAMEORIGIN_MODEL_DIR": str(committed_model_dir),
         }
     )
-    config = build_server(settings).config
+    config = build_config(settings)
     assert (config.host, config.port, config.timeout_graceful_shutdown) == ("127.0.0.2", 9123, 7)
+    assert config.workers == settings.http_workers == 2
     assert config.lifespan == "on"
