@@ -8,6 +8,7 @@ succeeded, so Knative never routes traffic to a process without a working model.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from nameorigin.config import Settings
@@ -49,6 +50,22 @@ class ModelStore:
                 raise
             self._load_error = None
             return self._classifier
+
+    def load_in_background(self) -> threading.Thread:
+        """Start ``load`` in a thread and return it (join it before serving).
+
+        onnxruntime builds the session in C++ without the GIL, so an entry point that goes on
+        importing (Powertools, pydantic, the routes) overlaps that work with the model's load. A
+        failure is kept for ``load_error``/readiness, exactly as with ``load``.
+        """
+
+        def load_quietly() -> None:
+            with contextlib.suppress(Exception):  # remembered in _load_error; 503 says why
+                self.load()
+
+        thread = threading.Thread(target=load_quietly, name="model-loader", daemon=True)
+        thread.start()
+        return thread
 
     def current(self) -> Classifier:
         """The loaded classifier, or ModelNotReadyError saying why there is none."""

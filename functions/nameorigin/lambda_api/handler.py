@@ -9,29 +9,32 @@ does not crash init: routes then answer 503 with the reason, which the 5xx alarm
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+# isort: off  (order matters: the model starts loading before the heavy imports below)
 from nameorigin.config import Settings
 from nameorigin.core.model_store import ModelStore
-from nameorigin.lambda_api.metrics import PowertoolsTelemetry
-from nameorigin.routes.resolver import create_resolver
-from nameorigin.tracing import traced
-
-logger = Logger()
-metrics = Metrics()
 
 settings = Settings.from_environ()
 models = ModelStore(settings)
+_loading = models.load_in_background()  # overlaps Powertools' and pydantic's imports (cold start)
+# isort: on
+
+from typing import Any  # noqa: E402
+
+from aws_lambda_powertools import Logger, Metrics  # noqa: E402
+from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
+
+from nameorigin.lambda_api.metrics import PowertoolsTelemetry  # noqa: E402
+from nameorigin.routes.resolver import create_resolver  # noqa: E402
+from nameorigin.tracing import traced  # noqa: E402
+
+logger = Logger()
+metrics = Metrics()
 app = create_resolver(settings, models, PowertoolsTelemetry(metrics))
 
-try:
-    models.load()
-except Exception:  # any load failure: keep serving, answer 503 saying why
-    logger.exception("model failed to load; requests will get 503")
+_loading.join()  # init ends with the model loaded, or with the reason it is not
+if not models.is_ready():  # keep serving: routes answer 503 saying why
+    logger.error("model failed to load; requests will get 503: %s", models.load_error())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
