@@ -52,6 +52,19 @@ $(SERVE_VENV)/.installed: pyproject.toml
 serve: $(SERVE_VENV)/.installed ## Serve the API on http://127.0.0.1:8080 with the committed model
 	NAMEORIGIN_HTTP_HOST=127.0.0.1 PORT=$(SERVE_PORT) $(SERVE_VENV)/bin/python -m nameorigin.server
 
+# -- Benchmarks (docs/performance.md): NOT in CI (minutes, and figures need a quiet machine) -----
+BENCH_ARGS ?=
+
+.PHONY: bench bench-report
+bench: venv .aws-sam/build/template.yaml ## Every benchmark + baselines in one run: benchmarks/results/<date>-<model>.json, plots, docs
+	@command -v hey >/dev/null || { echo "bench needs hey (apt-get install hey)"; exit 1; }
+	$(BIN)/pip install --quiet -e '.[bench]'
+	LAMBDA_PYTHON=$(LAMBDA_PYTHON) $(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/report.py
+
+bench-report: venv ## Regenerate the README/docs figures from the newest benchmarks/results file
+	$(BIN)/python benchmarks/report.py
+
 .PHONY: image-test
 image-test: venv ## Build the Knative image with podman; run the `image` tests against it
 	bash k8s-knative/image-test.sh

@@ -215,10 +215,13 @@ class Classifier:
             item if isinstance(item, Rejection) else None for item in prepared
         ]
         labels = self.labels
+        # Python lists once, not numpy scalars per name: a third of a 10k batch's Python time
+        best_rows: list[list[int]] = best.tolist()
+        value_rows: list[list[float]] = values.tolist()
         for row, position in enumerate(valid_positions):
             outcomes[position] = Prediction(
                 name=names[position],
-                labels=tuple(labels[index] for index in best[row]),
-                log_probabilities=tuple(float(value) for value in values[row]),
+                labels=tuple(labels[index] for index in best_rows[row]),
+                log_probabilities=tuple(value_rows[row]),
             )
         return [outcome for outcome in outcomes if outcome is not None]

@@ -1,0 +1,293 @@
+"""The README's and docs' measured figures, generated from the newest ``benchmarks/results`` file.
+
+Each generated table sits between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` in a
+Markdown file; ``python benchmarks/report.py`` rewrites them all, ``--check`` only says whether
+they are stale (``tests/test_benchmark_docs.py`` runs it), so no figure is ever typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPOSITORY / "benchmarks" / "results"
+#: Where each block goes.
+DOCUMENTS = {
+    "summary": REPOSITORY / "README.md",
+    "http": REPOSITORY / "docs" / "knative.md",
+    "sizing": REPOSITORY / "docs" / "knative.md",
+    "core": REPOSITORY / "docs" / "performance.md",
+    "mixed": REPOSITORY / "docs" / "performance.md",
+    "cold": REPOSITORY / "docs" / "performance.md",
+    "cost": REPOSITORY / "docs" / "performance.md",
+    "source": REPOSITORY / "docs" / "performance.md",
+}
+BLOCK = re.compile(
+    r"(<!-- bench:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S
+)
+
+
+def newest(results_dir: Path = RESULTS_DIR) -> Path:
+    """The results file of the latest full (not smoke) run."""
+    runs = []
+    for path in results_dir.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not data.get("smoke"):
+            runs.append((data["started_at"], path))
+    if not runs:
+        raise FileNotFoundError(f"no results in {results_dir}: run `make bench`")
+    return max(runs)[1]
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" ---: " for _ in header) + "|"]
+    lines[1] = "| --- |" + "|".join(" ---: " for _ in header[1:]) + "|"
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def yes(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def summary(r: dict[str, Any], source: str) -> str:
+    http, mixed, core, cold = r["http"], r["mixed"], r["core"], r["cold_start"]
+    ours, base = http["servers"]["nameorigin"], http["servers"]["fastapi_torch"]
+    alone, during = mixed["single_alone"], mixed["single_during_batches"]
+    batch = core["batch"]["names_per_s"]
+    shipped = cold["shipped"]
+    rows = [
+        [
+            "single name over HTTP, `hey -c 8`",
+            f"{ours['rps']:,} req/s, p99 {ours['p99_ms']} ms",
+            f"FastAPI + torch {base['rps']:,} req/s, p99 {base['p99_ms']} ms",
+            f"{http['rps_ratio']}x",
+            f"≥ 6x, p99 ≤ 10 ms: {yes(http['rps_ratio'] >= 6 and ours['p99_ms'] <= 10)}",
+        ],
+        [
+            "single names while 10k-name batches stream",
+            f"{during['rps']:,} req/s, p99 {during['p99_ms']} ms",
+            f"alone {alone['rps']:,} req/s, p99 {alone['p99_ms']} ms",
+            f"{mixed['rate_kept']}x of solo",
+            f"≥ 0.5x, p99 ≤ 25 ms: {yes(mixed['rate_kept'] >= 0.5 and during['p99_ms'] <= 25)}",
+        ],
+        [
+            "one 10k-name batch in process",
+            f"{batch['threads_2']:,} names/s (2 threads)",
+            f"1 thread {batch['threads_1']:,} names/s",
+            f"{core['batch']['speedup_2_vs_1']}x",
+            f"≥ 50,000 names/s: {yes(batch['threads_2'] >= 50_000)}",
+        ],
+        [
+            "single name in process (`classify`)",
+            f"p50 {core['single_name_us']['p50']} µs, p99 {core['single_name_us']['p99']} µs",
+            "",
+            "",
+            f"p50 ≤ 100 µs: {yes(core['single_name_us']['p50'] <= 100)}",
+        ],
+        [
+            f"cold start of the `sam build` package ({cold['python']})",
+            f"{shipped['total_s']} s, {shipped['rss_mib']} MiB",
+            f"torch way {cold['torch']['total_s']} s, {cold['torch']['rss_mib']} MiB",
+            f"{cold['speedup_vs_torch']}x faster",
+            "≤ 0.35 s, ≤ 90 MiB, ≥ 7x: "
+            + yes(
+                shipped["total_s"] <= 0.35
+                and shipped["rss_mib"] <= 90
+                and cold["speedup_vs_torch"] >= 7
+            ),
+        ],
+    ]
+    return (
+        table(["what", "nameorigin", "baseline, same run", "ratio", "target"], rows)
+        + f"\n{source}\n"
+    )
+
+
+def http_block(r: dict[str, Any], source: str) -> str:
+    http = r["http"]
+    rows = [
+        [name, f"{s['rps']:,}", s["p50_ms"], s["p99_ms"], s["non_200"], s["pss_mib"]]
+        for name, s in http["servers"].items()
+    ]
+    header = ["server (one run, alternating rounds, medians)", "req/s", "p50 ms", "p99 ms"]
+    return (
+        table([*header, "non-200", "memory MiB (PSS, all processes)"], rows)
+        + f"\nnameorigin / FastAPI + torch: **{http['rps_ratio']}x**. {source}\n"
+    )
+
+
+def sizing(r: dict[str, Any], source: str) -> str:
+    sweep = r["http"]["sweep"]
+    rows = [[c, f"{s['rps']:,}", s["p50_ms"], s["p99_ms"]] for c, s in sweep.items()]
+    return table(["in flight (hey -c)", "req/s", "p50 ms", "p99 ms"], rows) + f"\n{source}\n"
+
+
+def core_block(r: dict[str, Any], source: str) -> str:
+    core = r["core"]
+    single = core["single_name_us"]
+    rows = [
+        [
+            "single name, `classify([name], top_k=3)`",
+            f"p50 {single['p50']} µs, p99 {single['p99']} µs",
+        ]
+    ]
+    for key, rate in core["batch"]["names_per_s"].items():
+        threads = key.removeprefix("threads_")
+        rows.append(
+            [
+                f"{core['batch']['names']:,}-name batch, {threads} bucket thread(s)",
+                f"{rate:,} names/s",
+            ]
+        )
+    for size, rate in core["names_per_s_by_batch_size"].items():
+        rows.append([f"{int(size):,} names per call (2 threads)", f"{rate:,} names/s"])
+    return table(["in process", "result"], rows) + f"\n{source}\n"
+
+
+def mixed_block(r: dict[str, Any], source: str) -> str:
+    m = r["mixed"]
+    rows = [
+        [
+            "alone",
+            f"{m['single_alone']['rps']:,}",
+            m["single_alone"]["p50_ms"],
+            m["single_alone"]["p99_ms"],
+        ],
+        [
+            "while one client streams 10k-name `/predict` batches",
+            f"{m['single_during_batches']['rps']:,}",
+            m["single_during_batches"]["p50_ms"],
+            m["single_during_batches"]["p99_ms"],
+        ],
+    ]
+    return (
+        table(["single names, `hey -c 8`", "req/s", "p50 ms", "p99 ms"], rows)
+        + f"\nKept {m['rate_kept']}x of the solo rate; meanwhile the batches ran at "
+        f"{m['batch_names_per_s_during']:,} names/s ({m['batches_during']} batches). {source}\n"
+    )
+
+
+def cold_block(r: dict[str, Any], source: str) -> str:
+    c = r["cold_start"]
+    rows = [
+        [
+            name,
+            c[name]["interpreter_s"],
+            c[name]["init_s"],
+            c[name]["first_answer_s"],
+            f"**{c[name]['total_s']}**",
+            c[name]["rss_mib"],
+        ]
+        for name in ("shipped", "torch")
+    ]
+    header = [
+        "variant",
+        "interpreter s",
+        "imports + init s",
+        "first answer s",
+        "total s",
+        "peak RSS MiB",
+    ]
+    return (
+        table(header, rows)
+        + f"\n`shipped` = `{c['package']}` under {c['python']}; {c['speedup_vs_torch']}x"
+        f" faster than the torch way; median of {c['runs']} alternating runs. {source}\n"
+    )
+
+
+def cost_block(r: dict[str, Any], source: str) -> str:
+    cost = r["lambda_batch_cost"]
+    rows = [
+        [
+            o["threads"],
+            o["memory_mb"],
+            f"{o['names_per_s']:,}",
+            o["seconds_per_million"],
+            f"${o['usd_per_million']['x86_64']:.5f}",
+            f"${o['usd_per_million']['arm64']:.5f}",
+        ]
+        for o in cost["options"]
+    ]
+    chosen = cost["chosen"]
+    header = [
+        "threads",
+        "memory MB",
+        "names/s",
+        "s per 1M names",
+        "$ per 1M (x86_64)",
+        "$ per 1M (arm64)",
+    ]
+    return (
+        table(header, rows)
+        + f"\nFormula: `{cost['formula']}` (names_per_invocation {cost['names_per_invocation']:,};"
+        f" {cost['prices']['region']} prices as of {cost['prices']['as_of']}: "
+        f"{cost['prices']['usd_per_gb_second']['x86_64']} $/GB-s x86_64, "
+        f"{cost['prices']['usd_per_gb_second']['arm64']} $/GB-s arm64, "
+        f"{cost['prices']['usd_per_request']:.7f} $/request). Cheapest per name: "
+        f"**{chosen['threads']} thread(s) at {chosen['memory_mb']} MB**. {source}\n"
+    )
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
+    "summary": summary,
+    "http": http_block,
+    "sizing": sizing,
+    "core": core_block,
+    "mixed": mixed_block,
+    "cold": cold_block,
+    "cost": cost_block,
+    "source": lambda r, source: f"{source}\n",
+}
+
+
+def source_line(path: Path, r: dict[str, Any]) -> str:
+    load = r["machine"]["load_average_at_start"]
+    return (
+        f"_Generated from `{path.relative_to(REPOSITORY)}` (model `{r['model_version']}`, "
+        f"{r['started_at']}, {r['machine']['cpus']} CPUs, load average {load[0]} at start); "
+        "`make bench` measures, `make bench-report` regenerates._"
+    )
+
+
+def render_documents(path: Path) -> dict[Path, str]:
+    """Every document with its generated blocks as they should read for ``path``."""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    source = source_line(path, results)
+    updated: dict[Path, str] = {}
+    for document in sorted(set(DOCUMENTS.values())):
+        text = updated.get(document) or document.read_text(encoding="utf-8")
+
+        def fill(match: re.Match[str]) -> str:
+            body = RENDERERS[match["name"]](results, source)
+            return f"{match.group(1)}{body}{match.group(4)}"
+
+        updated[document] = BLOCK.sub(fill, text)
+    return updated
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a document is stale")
+    parser.add_argument("--results", type=Path, help="default: the newest full results file")
+    args = parser.parse_args()
+    path = args.results or newest()
+    stale = []
+    for document, text in render_documents(path).items():
+        if document.read_text(encoding="utf-8") != text:
+            stale.append(document)
+            if not args.check:
+                document.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        names = ", ".join(str(d.relative_to(REPOSITORY)) for d in stale)
+        sys.exit(f"stale figures in {names}: run `make bench-report`")
+
+
+if __name__ == "__main__":
+    main()
