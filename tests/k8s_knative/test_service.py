@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,18 @@ def test_resources_request_no_more_than_their_limits(
     resources = container_of(service_of(rendered[variant]))["resources"]
     for name in ("cpu", "memory"):
         assert quantity(resources["requests"][name]) <= quantity(resources["limits"][name]), name
+
+
+@pytest.mark.parametrize("variant", ["base", "dev", "prod"])
+def test_one_http_worker_per_core_of_the_cpu_limit(
+    variant: str, rendered: dict[str, list[Manifest]]
+) -> None:
+    container = container_of(service_of(rendered[variant]))
+    env = {item["name"]: item["value"] for item in container["env"]}
+    settings = Settings.from_environ(env)
+    cores = quantity(container["resources"]["limits"]["cpu"])
+    # more workers than cores would time-slice single names; fewer would idle a core
+    assert settings.http_workers == max(1, math.floor(cores)), (settings.http_workers, cores)
 
 
 def test_environment_names_only_settings_the_service_reads(base_service: Manifest) -> None:
