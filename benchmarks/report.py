@@ -17,17 +17,12 @@ from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPOSITORY / "benchmarks" / "results"
-#: Where each block goes.
-DOCUMENTS = {
-    "summary": REPOSITORY / "README.md",
-    "http": REPOSITORY / "docs" / "knative.md",
-    "sizing": REPOSITORY / "docs" / "knative.md",
-    "core": REPOSITORY / "docs" / "performance.md",
-    "mixed": REPOSITORY / "docs" / "performance.md",
-    "cold": REPOSITORY / "docs" / "performance.md",
-    "cost": REPOSITORY / "docs" / "performance.md",
-    "source": REPOSITORY / "docs" / "performance.md",
-}
+#: The documents holding generated blocks (any block may appear in any of them).
+DOCUMENTS = (
+    REPOSITORY / "README.md",
+    REPOSITORY / "docs" / "knative.md",
+    REPOSITORY / "docs" / "performance.md",
+)
 BLOCK = re.compile(
     r"(<!-- bench:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S
 )
@@ -249,8 +244,9 @@ RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
 
 def source_line(path: Path, r: dict[str, Any]) -> str:
     load = r["machine"]["load_average_at_start"]
+    shown = path.relative_to(REPOSITORY) if path.is_relative_to(REPOSITORY) else path
     return (
-        f"_Generated from `{path.relative_to(REPOSITORY)}` (model `{r['model_version']}`, "
+        f"_Generated from `{shown}` (model `{r['model_version']}`, "
         f"{r['started_at']}, {r['machine']['cpus']} CPUs, load average {load[0]} at start); "
         "`make bench` measures, `make bench-report` regenerates._"
     )
@@ -261,7 +257,7 @@ def render_documents(path: Path) -> dict[Path, str]:
     results = json.loads(path.read_text(encoding="utf-8"))
     source = source_line(path, results)
     updated: dict[Path, str] = {}
-    for document in sorted(set(DOCUMENTS.values())):
+    for document in DOCUMENTS:
         text = updated.get(document) or document.read_text(encoding="utf-8")
 
         def fill(match: re.Match[str]) -> str:
