@@ -153,3 +153,30 @@ def test_lean_ensemble_graph_matches_the_traced_one(tmp_path: Path) -> None:
     assert np.abs(lean_scores - traced_scores).max() <= 1e-5
     lean_nodes = len(onnx.load(str(lean)).graph.node)
     assert lean_nodes < len(onnx.load(str(traced)).graph.node) / 4
+
+
+def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    vocabulary = len(DEFAULT_RULE.alphabet) + 1
+    member = NameClassifier(
+        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=6, ngram_buckets=257
+    )
+    with torch.no_grad():
+        member.ngrams.table.weight.normal_()  # type: ignore[union-attr]
+    model = NameClassifierEnsemble([member]).eval()
+    model.ngram_log_likelihood = torch.randn(258, LABELS)
+    model.naive_bayes_weight.fill_(0.3)
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    check_graph(path, LABELS)
+    tokens, lengths = _inputs(pad_to=64)
+    report = check_parity(model, path, tokens, lengths)
+    assert report.max_abs_difference <= 1e-4
+    assert report.max_padding_difference <= 1e-5
+    # The naive Bayes head really contributes: without it the answers change.
+    session = create_session(path, intra_op_threads=1)
+    with_head = run_onnx(session, tokens, lengths)
+    model.naive_bayes_weight.fill_(0.0)
+    export_onnx(model, path)
+    without_head = run_onnx(create_session(path, intra_op_threads=1), tokens, lengths)
+    assert np.abs(with_head - without_head).max() > 1e-3
