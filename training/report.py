@@ -43,6 +43,8 @@ def _scores_table(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
 def _peer_table(shared: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = ["| model | accuracy | balanced accuracy |", "|---|---|---|"]
     for model, figures in shared.items():
+        if not figures["examples"]:
+            continue
         cells = " | ".join(_cell(figures, k) for k in ("accuracy", "balanced_accuracy"))
         lines.append(f"| {model} | {cells} |")
     return lines

@@ -162,9 +162,10 @@ def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> No
         vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=6, ngram_buckets=257
     )
     with torch.no_grad():
-        member.ngrams.table.weight.normal_()  # type: ignore[union-attr]
+        member.ngrams.table.weight[:257].normal_()  # type: ignore[union-attr]
     model = NameClassifierEnsemble([member]).eval()
-    model.ngram_log_likelihood = torch.randn(258, LABELS)
+    # Row 257 is where windows past a name's end land: it must stay zero, as fitting leaves it.
+    model.ngram_log_likelihood = torch.cat([torch.randn(257, LABELS), torch.zeros(1, LABELS)])
     model.naive_bayes_weight.fill_(0.3)
     path = tmp_path / "model.onnx"
     export_onnx(model, path)
