@@ -60,12 +60,19 @@ image-test: venv ## Build the Knative image with podman; run the `image` tests a
 FORCE ?=
 TRAIN_ARGS ?=
 
-.PHONY: data train
+.PHONY: data train evaluate experiments
 data: venv ## Download the names data set into data/names/ and verify its sha256 sums
 	$(BIN)/python -m training.fetch_data --into data/names
 
-train: venv ## Data check → train → evaluate → export → parity → promote into artifacts/ (FORCE=1)
+train: venv ## Data check → split → train → calibrate → export → parity → evaluate → promote (FORCE=1)
 	$(BIN)/python -m training $(if $(FORCE),--force) $(TRAIN_ARGS)
+
+evaluate: venv ## Re-score the committed model, baselines and ethnicseer; rewrite metrics.json + docs
+	$(BIN)/python -m training evaluate
+
+experiments: venv ## Train each modelling lever on the same split (~30 min); docs/experiments.json
+	$(BIN)/python -m training.experiments $(NAMEORIGIN_DATA_DIR)
+	$(BIN)/python -m training.report
 
 # -- API Gateway function (SAM): validate, build, local invoke, OpenAPI ------------------------
 SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0

@@ -265,8 +265,12 @@ def build_candidate(
     options: PipelineOptions,
     candidate_dir: Path,
     rule: NormalizationRule = DEFAULT_RULE,
+    baselines: dict[str, Contender] | None = None,
 ) -> dict[str, Any]:
-    """Train, calibrate, export, verify and score into ``candidate_dir``; returns its metrics."""
+    """Train, calibrate, export, verify and score into ``candidate_dir``; returns its metrics.
+
+    ``baselines`` defaults to training naive Bayes and logistic regression on the same names.
+    """
     encoder = CharacterEncoder(rule.alphabet)
     labels = corpus.labels
     started = time.monotonic()
@@ -328,7 +332,9 @@ def build_candidate(
     manifest = make_manifest(dataset, model_path, fitted.temperature, training_info, rule)
     write_manifest(manifest, candidate_dir)
     # Scored through the serving code on the written artifact, exactly as a client would get it.
-    report, figures = evaluate_artifact(candidate_dir, corpus, peer=options.peer)
+    report, figures = evaluate_artifact(
+        candidate_dir, corpus, peer=options.peer, baselines=baselines
+    )
     manifest = manifest.model_copy(
         update={"metrics": {**figures, "parity_max_abs_difference": parity.max_abs_difference}}
     )
