@@ -180,7 +180,7 @@ MOTO_DIR := build/moto-py3.12
 
 .PHONY: sam-local-image sam-local-invoke sam-local-api sam-local-batch sam-local-test
 sam-local-image: sam-venv $(RIC_DIR)/.installed ## Stand-in Lambda python3.12 image for podman (cached; apt-installs podman)
-	LAMBDA_PYTHON=$(LAMBDA_PYTHON) RIC_DIR=$(RIC_DIR) RIE=$(RIE) bash sam-local/base-image.sh
+	@LAMBDA_PYTHON=$(LAMBDA_PYTHON) RIC_DIR=$(RIC_DIR) RIE=$(RIE) bash sam-local/base-image.sh
 
 $(MOTO_DIR)/.installed:
 	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --target $(MOTO_DIR) \

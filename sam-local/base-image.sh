@@ -18,6 +18,8 @@
 # RIE (the aws-lambda-rie-x86_64 binary), IMAGE (default public.ecr.aws/lambda/python:3.12-x86_64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Progress goes to stderr: `make -s sam-local-invoke` prints the function's JSON result only.
+exec 1>&2
 
 IMAGE="${IMAGE:-public.ecr.aws/lambda/python:3.12-x86_64}"
 RAPID_IMAGE="${IMAGE%-x86_64}-rapid-x86_64"

@@ -142,13 +142,22 @@ def claim_check_uris(event: dict[str, Any]) -> list[str]:
     return uris
 
 
+@contextmanager
+def _removed_afterwards(path: Path) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def local_template(built_template: Path, endpoint_in_container: str) -> Path:
     """The built template plus AWS_ENDPOINT_URL for the batch function, written beside it."""
     template = yaml.safe_load(built_template.read_text(encoding="utf-8"))
     function = template["Resources"][FUNCTION]["Properties"]
     variables = function.setdefault("Environment", {}).setdefault("Variables", {})
     variables["AWS_ENDPOINT_URL"] = endpoint_in_container
-    path = built_template.with_name("template.sam-local-batch.yaml")
+    # One file per run: runs in parallel share the build folder, each with its own endpoint.
+    path = built_template.with_name(f"template.sam-local-batch-{os.getpid()}.yaml")
     path.write_text(yaml.safe_dump(template, sort_keys=False), encoding="utf-8")
     return path
 
@@ -184,7 +193,7 @@ def invoke(
                 s3.create_bucket(Bucket=target_bucket)
             s3.upload_file(str(local_file), target_bucket, key)
         template = local_template(built_template, endpoint_in_container)
-        with tempfile.TemporaryDirectory() as scratch:
+        with tempfile.TemporaryDirectory() as scratch, _removed_afterwards(template):
             env_vars = Path(scratch) / "env.json"
             env_vars.write_text(json.dumps({FUNCTION: {"NAMEORIGIN_RESULTS_BUCKET": bucket}}))
             completed = subprocess.run(
