@@ -187,14 +187,17 @@ $(MOTO_DIR)/.installed:
 		'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'
 	touch $@
 
-sam-local-invoke: .aws-sam/build/template.yaml $(SAM_LOCAL_IMAGE) ## sam local invoke FUNCTION=ApiFunction EVENT=events/api/x.json (prints the JSON result)
+# (sam build's output goes to stderr: stdout is the function's JSON result alone.)
+sam-local-invoke: $(SAM_LOCAL_IMAGE) ## sam local invoke FUNCTION=ApiFunction EVENT=events/api/x.json (prints the JSON result)
+	@$(MAKE) --no-print-directory .aws-sam/build/template.yaml >&2
 	@bash sam-local/sam.sh local invoke $(FUNCTION) --event $(EVENT) $(SAM_LOCAL_FLAGS)
 
 sam-local-api: .aws-sam/build/template.yaml $(SAM_LOCAL_IMAGE) ## sam local start-api on http://127.0.0.1:3000 (SAM_LOCAL_PORT; Ctrl-C stops it)
 	bash sam-local/sam.sh local start-api --host 127.0.0.1 --port $(SAM_LOCAL_PORT) \
 		--warm-containers LAZY $(SAM_LOCAL_FLAGS)
 
-sam-local-batch: venv .aws-sam/build/template.yaml $(SAM_LOCAL_IMAGE) $(MOTO_DIR)/.installed ## sam local invoke BatchFunction EVENT=events/sqs/x.json on local moto [CLAIM_CHECK=names.txt]
+sam-local-batch: venv $(SAM_LOCAL_IMAGE) $(MOTO_DIR)/.installed ## sam local invoke BatchFunction EVENT=events/sqs/x.json on local moto [CLAIM_CHECK=names.txt]
+	@$(MAKE) --no-print-directory .aws-sam/build/template.yaml >&2
 	@$(BIN)/python sam-local/batch_invoke.py $(SQS_EVENT) --moto-dir $(MOTO_DIR) \
 		$(if $(CLAIM_CHECK),--claim-check $(CLAIM_CHECK)) $(addprefix --sam-arg=,$(SAM_LOCAL_FLAGS))
 
