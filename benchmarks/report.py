@@ -118,10 +118,40 @@ def http_block(r: dict[str, Any], source: str) -> str:
     )
 
 
+#: The single-name p99 a pod must keep (issue 10); the hard concurrency limit stays within it.
+P99_BUDGET_MS = 25.0
+#: The soft target: the fewest requests in flight that reach this share of the pod's best rate.
+TARGET_SHARE_OF_PEAK = 0.8
+
+
+def knative_sizing(r: dict[str, Any]) -> dict[str, int]:
+    """``containerConcurrency`` and the autoscaling target that the sweep implies.
+
+    Hard limit: the most requests in flight whose p99 stays within ``P99_BUDGET_MS``. Target: the
+    fewest in flight that reach ``TARGET_SHARE_OF_PEAK`` of the best rate under that limit; more
+    in flight only queue, so the autoscaler should add a pod instead.
+    """
+    sweep = {int(c): s for c, s in r["http"]["sweep"].items()}
+    within = [c for c, s in sorted(sweep.items()) if s["p99_ms"] <= P99_BUDGET_MS]
+    limit = max(within, default=min(sweep))
+    peak = max(s["rps"] for c, s in sweep.items() if c <= limit)
+    target = min(
+        c for c, s in sweep.items() if c <= limit and s["rps"] >= TARGET_SHARE_OF_PEAK * peak
+    )
+    return {"containerConcurrency": limit, "target": target}
+
+
 def sizing(r: dict[str, Any], source: str) -> str:
     sweep = r["http"]["sweep"]
     rows = [[c, f"{s['rps']:,}", s["p50_ms"], s["p99_ms"]] for c, s in sweep.items()]
-    return table(["in flight (hey -c)", "req/s", "p50 ms", "p99 ms"], rows) + f"\n{source}\n"
+    chosen = knative_sizing(r)
+    return (
+        table(["in flight (hey -c)", "req/s", "p50 ms", "p99 ms"], rows)
+        + f"\nSo: `containerConcurrency: {chosen['containerConcurrency']}` (the most in flight with"
+        f" p99 within {P99_BUDGET_MS:g} ms) and `autoscaling.knative.dev/target:"
+        f' "{chosen["target"]}"` (the fewest in flight reaching'
+        f" {TARGET_SHARE_OF_PEAK:.0%} of the best rate below that limit). {source}\n"
+    )
 
 
 def core_block(r: dict[str, Any], source: str) -> str:
