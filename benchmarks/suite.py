@@ -64,11 +64,11 @@ class Scale:
     batch_repeats: int = 3
     http_requests: int = 4000
     sweep_requests: int = 2000
-    mixed_requests: int = 3000
+    mixed_seconds: float = 4.0
     cold_runs: int = 7
 
 
-SMOKE = Scale(1, 200, 2000, 1, 200, 100, 200, 1)
+SMOKE = Scale(1, 200, 2000, 1, 200, 100, 1.0, 1)
 
 
 def median(values: list[float]) -> float:
@@ -165,11 +165,13 @@ class HeyRun:
         }
 
 
-def hey(url: str, requests: int, concurrency: int, body: str = BODY) -> HeyRun:
-    """``hey -n requests -c concurrency`` POSTing ``body``, read from hey's per-request CSV."""
+def hey(url: str, requests: int, concurrency: int, body: str = BODY, seconds: float = 0) -> HeyRun:
+    """``hey -n requests -c concurrency`` (or ``-z seconds``) POSTing ``body``, read from hey's
+    per-request CSV."""
+    bound = ("-z", f"{seconds}s") if seconds else ("-n", str(requests))
     completed = subprocess.run(
         [
-            *("hey", "-n", str(requests), "-c", str(concurrency), "-t", "30", "-m", "POST"),
+            *("hey", *bound, "-c", str(concurrency), "-t", "30", "-m", "POST"),
             *("-T", "application/json", "-d", body, "-o", "csv", url),
         ],
         capture_output=True,
@@ -182,7 +184,8 @@ def hey(url: str, requests: int, concurrency: int, body: str = BODY) -> HeyRun:
         raise RuntimeError(f"hey answered nothing:\n{completed.stdout[-2000:]}")
     latencies = [float(row["response-time"]) * 1000 for row in rows]
     ends = [float(row["offset"]) + float(row["response-time"]) for row in rows]
-    non_200 = sum(row["status-code"] != "200" for row in rows) + requests - len(rows)
+    non_200 = sum(row["status-code"] != "200" for row in rows)
+    non_200 += 0 if seconds else requests - len(rows)
     return HeyRun(latencies, len(rows) / max(ends), non_200)
 
 
@@ -303,34 +306,42 @@ class BatchStream:
             self._thread.join(timeout=180)
 
 
-def mixed(scale: Scale) -> dict[str, Any]:
-    """Single names (hey -c 8) alone vs while one client streams 10k-name batches."""
+#: The mixed-load baseline in the same run: one process, no batch processes, i.e. every request
+#: on one event loop, as before issue 10 (NAMEORIGIN_BATCH_PROCESSES=0 exists for this).
+ONE_PROCESS = {"NAMEORIGIN_HTTP_WORKERS": "1", "NAMEORIGIN_BATCH_PROCESSES": "0"}
+
+
+def mixed_once(scale: Scale, extra_env: dict[str, str], names: list[str]) -> dict[str, Any]:
+    """Single names (hey -c 8, fixed duration) alone, then while one client streams batches."""
     command, env = ours_command()
-    names = sample_names(scale.batch_names, seed=1)
-    with server(command, "/v2/health/ready", env) as (base, _):
+    with server(command, "/v2/health/ready", {**env, **extra_env}) as (base, _):
         single = base + "/get_prediction"
         stream = BatchStream(base + "/predict", names)
         hey(single, 500, 8)
-        solo: list[HeyRun] = []
-        during: list[HeyRun] = []
+        solo = [hey(single, 0, 8, seconds=scale.mixed_seconds) for _ in range(scale.rounds)]
         with stream.running():
             batches_before = len(stream.seconds)
             started = time.perf_counter()
-            for _ in range(scale.rounds):
-                during.append(hey(single, scale.mixed_requests, 8))
+            during = [hey(single, 0, 8, seconds=scale.mixed_seconds) for _ in range(scale.rounds)]
             elapsed = time.perf_counter() - started
             batches = len(stream.seconds) - batches_before
-        for _ in range(scale.rounds):
-            solo.append(hey(single, scale.mixed_requests, 8))
     alone, mixed_load = merge(solo), merge(during)
     return {
-        "batch_names": len(names),
         "single_alone": alone,
         "single_during_batches": mixed_load,
         "rate_kept": round(mixed_load["rps"] / alone["rps"], 2),
         "batch_names_per_s_during": round(batches * len(names) / elapsed),
         "batches_during": batches,
     }
+
+
+def mixed(scale: Scale) -> dict[str, Any]:
+    """Mixed load on the server as shipped, and on the one-process baseline (same run)."""
+    names = sample_names(scale.batch_names, seed=1)
+    result: dict[str, Any] = {"batch_names": len(names), "seconds_per_round": scale.mixed_seconds}
+    result |= mixed_once(scale, {}, names)
+    result["one_process_baseline"] = mixed_once(scale, ONE_PROCESS, names)
+    return result
 
 
 # -- cold start ----------------------------------------------------------------------------------

@@ -119,7 +119,8 @@ class Settings:
     #: HTTP worker processes (one per core of the pod's CPU limit; docs/knative.md, "Sizing").
     http_workers: int = 2
     #: Per HTTP worker: low-priority processes that resolve large bodies (batches, CloudEvents),
-    #: so small requests never wait behind them (docs/knative.md, "Mixed traffic").
+    #: so small requests never wait behind them (docs/knative.md, "Mixed traffic"). 0: none, every
+    #: request in the worker (the design before them; the benchmarks' baseline).
     batch_processes: int = 1
     #: Trace Lambda invocations with X-Ray through Powertools Tracer. Off by default: importing the
     #: X-Ray SDK alone adds about 0.25 s to every cold start (benchmarks/cold_start.py).
@@ -151,7 +152,7 @@ class Settings:
             http_port=_int(env, "PORT", cls.http_port),
             tracing=_bool(env, "NAMEORIGIN_TRACING", cls.tracing),
             http_workers=_int(env, "NAMEORIGIN_HTTP_WORKERS", cls.http_workers),
-            batch_processes=_int(env, "NAMEORIGIN_BATCH_PROCESSES", cls.batch_processes),
+            batch_processes=_int(env, "NAMEORIGIN_BATCH_PROCESSES", cls.batch_processes, minimum=0),
             shutdown_timeout_seconds=_int(
                 env, "NAMEORIGIN_SHUTDOWN_TIMEOUT_SECONDS", cls.shutdown_timeout_seconds
             ),

@@ -2,8 +2,9 @@
 
 Each entry point makes one ``ModelStore`` from its settings and hands it to what needs the model.
 Lambda entry points load at import time so the model loads in the init phase, before the first
-request (the API function with ``load_in_background``, overlapping its other imports). The HTTP server calls it from a startup thread and reports ready only once it has
-succeeded, so Knative never routes traffic to a process without a working model.
+request (the API function with ``load_in_background``, overlapping its other imports). The HTTP
+server loads it from a startup thread and reports ready only once it has succeeded, so Knative
+never routes traffic to a process without a working model.
 """
 
 from __future__ import annotations

@@ -265,7 +265,7 @@ def create_app(
         resolver or create_resolver(settings, models, metrics),
         metrics=metrics,
         cloudevents=CloudEventsEndpoint(settings, models),
-        batches=BatchProcesses(settings),
+        batches=BatchProcesses(settings) if settings.batch_processes else None,
     )
 
 

@@ -119,3 +119,11 @@ def test_batch_processes_run_at_lower_priority_and_are_replaced_when_they_die(
 
 def cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_zero_batch_processes_keeps_every_request_in_the_worker(committed_model_dir: Path) -> None:
+    settings = Settings.from_environ(
+        {"NAMEORIGIN_MODEL_DIR": str(committed_model_dir), "NAMEORIGIN_BATCH_PROCESSES": "0"}
+    )
+    assert create_app(settings).batches is None  # the benchmarks' one-process baseline
+    assert create_app(Settings(model_dir=committed_model_dir)).batches is not None
