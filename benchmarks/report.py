@@ -279,6 +279,16 @@ RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
 }
 
 
+def plots_block(path: Path) -> str:
+    """Links to the run's PNG plots (``benchmarks/plots.py`` names them after the results file)."""
+    pngs = sorted(path.parent.glob(f"{path.stem}-*.png"))
+    links = [
+        f"[{png.stem.removeprefix(path.stem + '-')}](../{png.relative_to(REPOSITORY)})"
+        for png in pngs
+    ]
+    return ("Plots of this run: " + ", ".join(links) + ".\n") if links else ""
+
+
 def source_line(path: Path, r: dict[str, Any]) -> str:
     load = r["machine"]["load_average_at_start"]
     shown = path.relative_to(REPOSITORY) if path.is_relative_to(REPOSITORY) else path
@@ -298,6 +308,8 @@ def render_documents(path: Path) -> dict[Path, str]:
         text = updated.get(document) or document.read_text(encoding="utf-8")
 
         def fill(match: re.Match[str]) -> str:
+            if match["name"] == "plots":
+                return f"{match.group(1)}{plots_block(path)}{match.group(4)}"
             body = RENDERERS[match["name"]](results, source)
             return f"{match.group(1)}{body}{match.group(4)}"
 
