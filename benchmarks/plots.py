@@ -38,6 +38,10 @@ def plot_all(results_path: Path) -> list[Path]:  # noqa: PLR0915  # one plot aft
         if "mixed" in results:
             xs, ys = zip(*results["mixed"]["single_during_batches"]["cdf_ms"], strict=True)
             axis.plot(xs, ys, "--", label="nameorigin, while 10k batches stream")
+            before = results["mixed"].get("one_process_baseline")
+            if before:
+                xs, ys = zip(*before["single_during_batches"]["cdf_ms"], strict=True)
+                axis.plot(xs, ys, ":", label="one process (before), while batches stream")
         axis.set(xscale="log", xlabel="latency (ms)", ylabel="fraction of requests")
         axis.set_title(f"single-name /get_prediction, hey -c 8; {title}", fontsize=9)
         axis.legend(fontsize=8)
@@ -61,9 +65,13 @@ def plot_all(results_path: Path) -> list[Path]:  # noqa: PLR0915  # one plot aft
         written.append(_save(figure, Path(f"{stem}-batch-size.png")))
     if "mixed" in results:
         mixed = results["mixed"]
-        figure, (rate, p99) = plt.subplots(1, 2, figsize=(7, 3.5))
-        labels = ["alone", "during 10k batches"]
+        figure, (rate, p99) = plt.subplots(1, 2, figsize=(9, 3.8))
+        labels = ["alone", "during\nbatches"]
         runs = [mixed["single_alone"], mixed["single_during_batches"]]
+        if "one_process_baseline" in mixed:
+            before = mixed["one_process_baseline"]
+            labels += ["before:\nalone", "before:\nduring"]
+            runs += [before["single_alone"], before["single_during_batches"]]
         rate.bar(labels, [run["rps"] for run in runs])
         rate.set_ylabel("single-name req/s")
         p99.bar(labels, [run["p99_ms"] for run in runs], color="C1")
