@@ -16,7 +16,16 @@ import pytest
 
 from nameorigin.core.manifest import load_manifest
 from training.pipeline import evaluate_artifact, load_corpus
-from training.report import BEGIN, DOC, END, render
+from training.report import (
+    BEGIN,
+    DOC,
+    END,
+    README,
+    SUMMARY_BEGIN,
+    SUMMARY_END,
+    render,
+    render_summary,
+)
 from training.sources import read_sources
 from training.train import TrainingConfig
 
@@ -62,3 +71,10 @@ def test_training_doc_shows_the_committed_metrics(committed_model_dir: Path) -> 
     document = DOC.read_text("utf-8")
     block = document[document.index(BEGIN) + len(BEGIN) : document.index(END)]
     assert block.strip() == render(committed).strip(), "run `python -m training.report`"
+
+
+def test_readme_shows_the_committed_metrics(committed_model_dir: Path) -> None:
+    committed = json.loads((committed_model_dir / "metrics.json").read_text())
+    readme = README.read_text("utf-8")
+    block = readme[readme.index(SUMMARY_BEGIN) + len(SUMMARY_BEGIN) : readme.index(SUMMARY_END)]
+    assert block.strip() == render_summary(committed).strip(), "run `python -m training.report`"
