@@ -59,6 +59,12 @@ def before_issue_10(mixed: dict[str, Any]) -> str:
     return f"; one process (before): {during['rps']:,} req/s, p99 {during['p99_ms']} ms"
 
 
+def granted(core: dict[str, Any]) -> str:
+    """How much CPU the shared machine gave the 2-thread batch, when the run measured it."""
+    used = core["batch"].get("cores_used", {}).get("threads_2")
+    return "" if used is None else f"; {used} cores' worth of CPU granted"
+
+
 def summary(r: dict[str, Any], source: str) -> str:
     http, mixed, core, cold = r["http"], r["mixed"], r["core"], r["cold_start"]
     ours, base = http["servers"]["nameorigin"], http["servers"]["fastapi_torch"]
@@ -82,7 +88,7 @@ def summary(r: dict[str, Any], source: str) -> str:
         ],
         [
             "one 10k-name batch in process",
-            f"{batch['threads_2']:,} names/s (2 threads)",
+            f"{batch['threads_2']:,} names/s (2 threads{granted(core)})",
             f"1 thread {batch['threads_1']:,} names/s",
             f"{core['batch']['speedup_2_vs_1']}x",
             f"≥ 50,000 names/s: {yes(batch['threads_2'] >= 50_000)}",
@@ -171,14 +177,12 @@ def core_block(r: dict[str, Any], source: str) -> str:
             f"p50 {single['p50']} µs, p99 {single['p99']} µs",
         ]
     ]
+    used = core["batch"].get("cores_used", {})
     for key, rate in core["batch"]["names_per_s"].items():
         threads = key.removeprefix("threads_")
-        rows.append(
-            [
-                f"{core['batch']['names']:,}-name batch, {threads} bucket thread(s)",
-                f"{rate:,} names/s",
-            ]
-        )
+        cores = f" ({used[key]} cores' worth of CPU granted)" if key in used else ""
+        label = f"{core['batch']['names']:,}-name batch, {threads} bucket thread(s)"
+        rows.append([label, f"{rate:,} names/s{cores}"])
     for size, rate in core["names_per_s_by_batch_size"].items():
         rows.append([f"{int(size):,} names per call (2 threads)", f"{rate:,} names/s"])
     return table(["in process", "result"], rows) + f"\n{source}\n"
