@@ -271,6 +271,29 @@ def cost_block(r: dict[str, Any], source: str) -> str:
     )
 
 
+def layers_block(r: dict[str, Any], source: str) -> str:
+    layers = r["core"].get("single_request_layers")
+    if layers is None:
+        return f"(not measured in this run) {source}\n"
+    http = r["http"]["servers"]["nameorigin"]
+    rows = [
+        ["the model: `classify` (normalize, encode, onnxruntime, top-k)", layers["model_us"]],
+        [
+            "the Powertools resolver around it (routing, validation, serialization)",
+            layers["powertools_resolver_us"],
+        ],
+        ["the adapter (proxy event, context, response)", layers["adapter_us"]],
+        ["all of it, in one worker", layers["in_worker_total_us"]],
+    ]
+    budget = 2 * 1e6 / http["rps"]  # two workers' CPU per request at the measured rate
+    return (
+        table(["one single-name request, in process", "µs"], rows)
+        + f"\nAt the measured {http['rps']:,} req/s, two workers have at most {budget:.0f} µs of"
+        " CPU per request (less, as `hey` shares the cores); what the table does not cover is"
+        f" uvicorn, HTTP parsing and the metrics. {source}\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "summary": summary,
     "http": http_block,
@@ -279,6 +302,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "mixed": mixed_block,
     "cold": cold_block,
     "cost": cost_block,
+    "layers": layers_block,
     "source": lambda r, source: f"{source}\n",
 }
 

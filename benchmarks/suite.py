@@ -148,6 +148,42 @@ def core(scale: Scale) -> dict[str, Any]:
             "cores_used": {f"threads_{t}": round(median(c), 2) for t, c in cores_used.items()},
         },
         "names_per_s_by_batch_size": by_size,
+        "single_request_layers": layers(scale),
+    }
+
+
+def layers(scale: Scale) -> dict[str, float]:
+    """Where one single-name request's CPU goes inside a worker (µs, medians of rounds)."""
+    from nameorigin.config import Settings  # noqa: PLC0415
+    from nameorigin.lambda_context import LocalLambdaContext  # noqa: PLC0415
+    from nameorigin.server.app import create_app  # noqa: PLC0415
+    from nameorigin.server.events import HttpRequest, to_proxy_event  # noqa: PLC0415
+
+    app = create_app(Settings(model_dir=default_model_dir(), http_workers=1, batch_processes=0))
+    classifier = app.models.load()
+    headers = [("content-type", "application/json"), ("host", "127.0.0.1")]
+    request = HttpRequest("POST", "/get_prediction", b"", headers, BODY.encode())
+    event = to_proxy_event(request, "bench")
+    context = LocalLambdaContext("bench", aws_request_id="bench")
+    steps: dict[str, Callable[[], object]] = {
+        "model": lambda: classifier.classify(["Jordan"], top_k=2),
+        "resolver": lambda: app.resolver.resolve(event, context),
+        "adapter": lambda: app.resolve_sync(request),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    calls = max(100, scale.single_calls // 3)
+    for round_number in range(scale.rounds):
+        for name in steps if round_number % 2 == 0 else reversed(list(steps)):
+            start = time.perf_counter()
+            for _ in range(calls):
+                steps[name]()
+            samples[name].append((time.perf_counter() - start) / calls * 1e6)
+    model, resolver, adapter = (median(samples[name]) for name in steps)
+    return {
+        "model_us": round(model, 1),
+        "powertools_resolver_us": round(resolver - model, 1),
+        "adapter_us": round(adapter - resolver, 1),
+        "in_worker_total_us": round(adapter, 1),
     }
 
 
