@@ -387,11 +387,21 @@ def mixed(scale: Scale) -> dict[str, Any]:
 
 # -- cold start ----------------------------------------------------------------------------------
 
+#: Peak RSS of this process image: VmHWM restarts at exec, where ru_maxrss would carry over the
+#: parent's (this suite's) peak from the fork.
+PEAK_RSS = """
+def peak_rss_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
 #: The shipped package's cold start, in phases: each perf_counter is CLOCK_MONOTONIC, so the
 #: child's readings compare with the parent's spawn time.
 SHIPPED = """
 import time; _start = time.perf_counter()
-import json, resource, pathlib
+import json, pathlib
+{peak}
 from nameorigin.lambda_api.handler import lambda_handler
 _init = time.perf_counter()
 class Context:
@@ -405,15 +415,16 @@ with contextlib.redirect_stdout(io.StringIO()):
     answer = lambda_handler(event, Context())
 assert answer["statusCode"] == 200, answer
 print(json.dumps({"interpreter": _start, "init": _init, "answer": time.perf_counter(),
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mib": peak_rss_mib()}))
 """
 
 TORCH = """
 import time; _start = time.perf_counter()
-import json, resource
+import json
+{peak}
 {body}
 print(json.dumps({{"interpreter": _start, "init": _start, "answer": time.perf_counter(),
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "rss_mib": peak_rss_mib()}}))
 """
 
 
@@ -450,13 +461,17 @@ def cold(scale: Scale, package: Path) -> dict[str, Any]:
         "LANG": "C.UTF-8",
     }
     shipped_env = {**base_env, **LAMBDA_ENVIRONMENT, "PYTHONPATH": str(package)}
-    shipped = [lambda_python(), "-c", f"EVENT = {str(event)!r}\n" + SHIPPED]
+    shipped = [
+        lambda_python(),
+        "-c",
+        f"EVENT = {str(event)!r}\n" + SHIPPED.replace("{peak}", PEAK_RSS),
+    ]
     samples: dict[str, list[dict[str, float]]] = {"shipped": [], "torch": []}
     with tempfile.TemporaryDirectory() as scratch:
         state = Path(scratch) / "rnn.pt"
         make_torch_state(state)
         body = f"STATE = {str(state)!r}\n" + VARIANTS["torch_baseline"]
-        torch = [sys.executable, "-c", TORCH.format(body=body)]
+        torch = [sys.executable, "-c", TORCH.format(body=body, peak=PEAK_RSS)]
         for round_number in range(scale.cold_runs):
             order = ("shipped", "torch") if round_number % 2 == 0 else ("torch", "shipped")
             for name in order:
