@@ -1,5 +1,6 @@
 """Print template.yaml as CloudFormation after the SAM transform (run with .venv-sam's Python,
-which has samtranslator): ``python sam_transform.py TEMPLATE '{"ApiAccess": "Iam"}'``.
+which has the SAM CLI and samtranslator):
+``python sam_transform.py TEMPLATE '{"ApiAccess": "Iam"}'``.
 
 The managed policies SAM may attach are given by name → ARN, so no AWS call is made.
 """
@@ -10,9 +11,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
+from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
 MANAGED_POLICIES = {
@@ -24,26 +24,6 @@ MANAGED_POLICIES = {
 }
 
 
-class Loader(yaml.SafeLoader):
-    """Keeps CloudFormation short-form tags as their long form."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if name == "Fn::GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-Loader.add_multi_constructor("!", _tag)
-
-
 class PolicyLoader:
     def load(self) -> dict[str, str]:
         return MANAGED_POLICIES
@@ -51,7 +31,7 @@ class PolicyLoader:
 
 def main() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    template = yaml.load(Path(sys.argv[1]).read_text(encoding="utf-8"), Loader=Loader)
+    template = yaml_parse(Path(sys.argv[1]).read_text(encoding="utf-8"))  # SAM CLI's reader
     for resource in template["Resources"].values():  # as `sam package` leaves them
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://bucket/package.zip"
