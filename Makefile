@@ -39,7 +39,7 @@ $(SAM_VENV)/.installed:
 sam-venv: $(SAM_VENV)/.installed ## Create the SAM CLI environment (.venv-sam)
 
 test: export KNATIVE_SERVICE_CRD := $(KNATIVE_SERVICE_CRD)
-test: venv sam-venv ## Run the whole test suite (what CI runs)
+test: venv sam-venv ## Run the test suite (what CI runs; `make sam-local-test`: the samlocal tests)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 $(SERVE_VENV)/.installed: pyproject.toml
@@ -60,12 +60,19 @@ image-test: venv ## Build the Knative image with podman; run the `image` tests a
 FORCE ?=
 TRAIN_ARGS ?=
 
-.PHONY: data train
+.PHONY: data train evaluate experiments
 data: venv ## Download the names data set into data/names/ and verify its sha256 sums
 	$(BIN)/python -m training.fetch_data --into data/names
 
-train: venv ## Data check → train → evaluate → export → parity → promote into artifacts/ (FORCE=1)
+train: venv ## Data check → split → train → calibrate → export → parity → evaluate → promote (FORCE=1)
 	$(BIN)/python -m training $(if $(FORCE),--force) $(TRAIN_ARGS)
+
+evaluate: venv ## Re-score the committed model, baselines and ethnicseer; rewrite metrics.json + docs
+	$(BIN)/python -m training evaluate
+
+experiments: venv ## Train each modelling lever on the same split (~30 min); docs/experiments.json
+	$(BIN)/python -m training.experiments $(NAMEORIGIN_DATA_DIR)
+	$(BIN)/python -m training.report
 
 # -- API Gateway function (SAM): validate, build, local invoke, OpenAPI ------------------------
 SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
@@ -135,7 +142,7 @@ lint: venv ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/mypy k8s-knative/bake_model.py tests/support
+	$(BIN)/mypy k8s-knative/bake_model.py tests/support sam-local/batch_invoke.py
 
 format: venv ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -188,3 +195,43 @@ dlq: venv ## List the local dead-letter queue, with why each message failed
 
 dlq-redrive: venv ## Move every local dead letter back to the queue
 	@$(BATCH_CLI) dlq redrive
+
+# --- The real `sam local` on a container engine, no Docker daemon (docs/sam-local.md) ----------
+# sam-local/sam.sh starts podman's Docker-compatible API for each command (unless DOCKER_HOST is
+# set); sam-local/base-image.sh makes the offline stand-in for the Lambda python3.12 base image
+# under the public image's name, hence --skip-pull-image. With Docker and the real image:
+# `make sam-local-invoke SAM_LOCAL_IMAGE= SAM_LOCAL_FLAGS=` (sam pulls public.ecr.aws/lambda/python).
+FUNCTION ?= ApiFunction
+SAM_LOCAL_PORT ?= 3000
+SAM_LOCAL_FLAGS ?= --skip-pull-image
+SAM_LOCAL_IMAGE ?= sam-local-image
+SQS_EVENT := $(if $(filter command line,$(origin EVENT)),$(EVENT),events/sqs/inline-batch.json)
+# moto (S3 only) for the Lambda runtime's Python: the moto server `make sam-local-batch` runs in a
+# container beside the function's.
+MOTO_DIR := build/moto-py3.12
+
+.PHONY: sam-local-image sam-local-invoke sam-local-api sam-local-batch sam-local-test
+sam-local-image: sam-venv $(RIC_DIR)/.installed ## Stand-in Lambda python3.12 image for podman (cached; apt-installs podman)
+	@LAMBDA_PYTHON=$(LAMBDA_PYTHON) RIC_DIR=$(RIC_DIR) RIE=$(RIE) bash sam-local/base-image.sh
+
+$(MOTO_DIR)/.installed:
+	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --target $(MOTO_DIR) \
+		'moto[s3]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'
+	touch $@
+
+# (sam build's output goes to stderr: stdout is the function's JSON result alone.)
+sam-local-invoke: $(SAM_LOCAL_IMAGE) ## sam local invoke FUNCTION=ApiFunction EVENT=events/api/x.json (prints the JSON result)
+	@$(MAKE) --no-print-directory .aws-sam/build/template.yaml >&2
+	@bash sam-local/sam.sh local invoke $(FUNCTION) --event $(EVENT) $(SAM_LOCAL_FLAGS)
+
+sam-local-api: .aws-sam/build/template.yaml $(SAM_LOCAL_IMAGE) ## sam local start-api on http://127.0.0.1:3000 (SAM_LOCAL_PORT; Ctrl-C stops it)
+	bash sam-local/sam.sh local start-api --host 127.0.0.1 --port $(SAM_LOCAL_PORT) \
+		--warm-containers LAZY $(SAM_LOCAL_FLAGS)
+
+sam-local-batch: venv $(SAM_LOCAL_IMAGE) $(MOTO_DIR)/.installed ## sam local invoke BatchFunction EVENT=events/sqs/x.json on local moto [CLAIM_CHECK=names.txt]
+	@$(MAKE) --no-print-directory .aws-sam/build/template.yaml >&2
+	@$(BIN)/python sam-local/batch_invoke.py $(SQS_EVENT) --moto-dir $(MOTO_DIR) \
+		$(if $(CLAIM_CHECK),--claim-check $(CLAIM_CHECK)) $(addprefix --sam-arg=,$(SAM_LOCAL_FLAGS))
+
+sam-local-test: venv sam-venv sam-local-image $(MOTO_DIR)/.installed ## The samlocal tests: sam local invoke/start-api answers = the handlers' in process
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m samlocal

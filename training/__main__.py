@@ -61,6 +61,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _write_report_if_committed(artifacts_dir: Path) -> None:
+    """docs/training.md describes the committed artifact only, not a scratch folder's."""
+    if artifacts_dir.resolve() == (REPOSITORY_ROOT / "artifacts").resolve():
+        write_report(artifacts_dir / METRICS_FILE)
+
+
 def evaluate_main(argv: list[str]) -> int:
     """``python -m training evaluate``: re-score the committed artifact, rewrite the reports."""
     arguments = parse_arguments(argv)
@@ -69,7 +75,7 @@ def evaluate_main(argv: list[str]) -> int:
         return EXIT_FAILED
     try:
         evaluate_committed(arguments.data_dir, arguments.artifacts_dir, peer=not arguments.no_peer)
-        write_report(arguments.artifacts_dir / METRICS_FILE)
+        _write_report_if_committed(arguments.artifacts_dir)
     except (DataError, ArtifactError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         run_pipeline(options)
-        write_report(options.artifacts_dir / METRICS_FILE)
+        _write_report_if_committed(options.artifacts_dir)
     except PromotionRefusedError as refused:
         print(f"not promoted: {refused}", file=sys.stderr)
         return EXIT_NOT_PROMOTED

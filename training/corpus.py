@@ -102,6 +102,8 @@ def split_names(
     """Split distinct names (stratified by each name's rarest label); pairs follow their name."""
     grouped = _by_name(pairs)
     names = sorted(grouped)
+    if len(names) < 2:
+        return pairs, Pairs.of([])
     strata = np.asarray([min(grouped[n], key=lambda t: (class_counts[t], t)) for n in names])
     # Labels with a single name cannot be stratified; they stay in the larger part.
     counts = np.bincount(strata, minlength=len(class_counts))

@@ -125,7 +125,7 @@ def headline(report: Mapping[str, Any], model: str = MODEL) -> dict[str, float]:
     ):
         figures[f"{set_name}_{mode}_{key}"] = report[set_name]["scores"][mode][model][key]
     for set_name in ("cross_source", "tutorial_test"):
-        figures[f"{set_name}_shared_with_ethnicseer_accuracy"] = report[set_name][
-            "shared_with_ethnicseer"
-        ][model]["accuracy"]
+        shared = report[set_name]["shared_with_ethnicseer"][model]
+        if shared["examples"]:  # a label set without any of ethnicseer's classes has none
+            figures[f"{set_name}_shared_with_ethnicseer_accuracy"] = shared["accuracy"]
     return figures

@@ -145,12 +145,35 @@ class NameClassifierEnsemble(nn.Module):
         self.register_buffer("temperature", torch.ones(()))
         self.logit_bias: torch.Tensor
         self.register_buffer("logit_bias", torch.zeros(members[0].head.out_features))
+        # Hashed n-gram naive Bayes log-likelihoods [buckets + 1, labels] on the first member's
+        # n-gram ids, added with a weight fitted on validation; empty until fitted.
+        self.ngram_log_likelihood: torch.Tensor
+        self.register_buffer("ngram_log_likelihood", torch.zeros(0))
+        self.naive_bayes_weight: torch.Tensor
+        self.register_buffer("naive_bayes_weight", torch.zeros(()))
+
+    @property
+    def first_bag(self) -> CharacterNgramBag | None:
+        """The n-gram bag whose ids the naive Bayes head reads (the first member's)."""
+        bag = self.members[0].ngrams
+        return bag if isinstance(bag, CharacterNgramBag) else None
+
+    def naive_bayes_scores(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Σ of log P(n-gram | label) over a name ``[batch, labels]`` (0 if not fitted)."""
+        bag = self.first_bag
+        if bag is None or not self.ngram_log_likelihood.numel():
+            return torch.zeros(tokens.shape[0], self.logit_bias.shape[0])
+        scores: torch.Tensor = self.ngram_log_likelihood[bag.bucket_ids(tokens, lengths)]
+        return scores.sum(dim=(1, 2))
 
     def logits(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Mean of the members' uncalibrated scores plus the logit bias ``[batch, labels]``."""
+        """Members' mean score + logit bias (+ weighted naive Bayes), uncalibrated."""
         members: list[NameClassifier] = list(self.members)  # type: ignore[arg-type]
         stacked = torch.stack([member.logits(tokens, lengths) for member in members])
-        return stacked.mean(dim=0) + self.logit_bias
+        logits = stacked.mean(dim=0) + self.logit_bias
+        if self.ngram_log_likelihood.numel():
+            logits = logits + self.naive_bayes_weight * self.naive_bayes_scores(tokens, lengths)
+        return logits
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Calibrated log-probabilities ``[batch, labels]`` (what the ONNX graph outputs)."""

@@ -115,7 +115,7 @@ def _ngram_bag(
         "two": np.array(2, dtype=np.int64),
         "window_scale": np.array(float(size), dtype=np.float32),
         "window_offset": np.array(float(size * (5 - size) // 2), dtype=np.float32),
-        "table": _array(bag.table.weight),
+        "table": _array(bag.table.weight).astype(np.float16),
     }
     names = {key: f"{prefix}_{key}" for key in constants}
     initializers += [numpy_helper.from_array(value, names[key]) for key, value in constants.items()]
@@ -138,7 +138,8 @@ def _ngram_bag(
         helper.make_node("Add", [f"{p}_lengths_3d", names["limit_offset"]], [f"{p}_limits"]),
         helper.make_node("Less", [f"{p}_positions", f"{p}_limits"], [f"{p}_valid"]),
         helper.make_node("Where", [f"{p}_valid", f"{p}_hashed", names["buckets"]], [f"{p}_ids"]),
-        helper.make_node("Gather", [names["table"], f"{p}_ids"], [f"{p}_vectors"]),
+        helper.make_node("Gather", [names["table"], f"{p}_ids"], [f"{p}_vectors_half"]),
+        helper.make_node("Cast", [f"{p}_vectors_half"], [f"{p}_vectors"], to=TensorProto.FLOAT),
         helper.make_node("ReduceSum", [f"{p}_vectors", f"{p}_axes_12"], [f"{p}_sum"], keepdims=0),
         helper.make_node("Cast", [LENGTHS_INPUT], [f"{p}_lengths_f"], to=TensorProto.FLOAT),
         helper.make_node("Mul", [f"{p}_lengths_f", names["window_scale"]], [f"{p}_scaled"]),
@@ -148,6 +149,48 @@ def _ngram_bag(
     ]
     initializers.append(numpy_helper.from_array(np.array([1, 2], dtype=np.int64), f"{p}_axes_12"))
     return f"{p}_bag"
+
+
+def _naive_bayes_head(
+    model: NameClassifierEnsemble,
+    bag_prefix: str,
+    nodes: list[onnx.NodeProto],
+    initializers: list[onnx.TensorProto],
+) -> None:
+    """``logits = network + weight · Σ log P(n-gram | label)``, on the first bag's n-gram ids."""
+    initializers += [
+        numpy_helper.from_array(
+            _array(model.ngram_log_likelihood).astype(np.float16), "naive_bayes_table"
+        ),
+        numpy_helper.from_array(
+            np.array(float(model.naive_bayes_weight), dtype=np.float32), "naive_bayes_weight"
+        ),
+    ]
+    nodes += [
+        helper.make_node("Gather", ["naive_bayes_table", f"{bag_prefix}_ids"], ["nb_half"]),
+        helper.make_node("Cast", ["nb_half"], ["nb_terms"], to=TensorProto.FLOAT),
+        helper.make_node(
+            "ReduceSum", ["nb_terms", f"{bag_prefix}_axes_12"], ["nb_scores"], keepdims=0
+        ),
+        helper.make_node("Mul", ["nb_scores", "naive_bayes_weight"], ["nb_weighted"]),
+        helper.make_node("Add", ["network", "nb_weighted"], ["logits"]),
+    ]
+
+
+def round_tables_to_half(model: NameClassifier | NameClassifierEnsemble) -> None:
+    """Round the n-gram tables to float16 values in place: the graph stores them as float16.
+
+    Halves the artifact (the tables are most of it); rounding the torch model the same way keeps
+    the parity gate exact instead of loosening its tolerance.
+    """
+    members = list(model.members) if isinstance(model, NameClassifierEnsemble) else [model]
+    with torch.no_grad():
+        for member in members:
+            bag = getattr(member, "ngrams", None)
+            if isinstance(bag, CharacterNgramBag):
+                bag.table.weight.copy_(bag.table.weight.half().float())
+        if isinstance(model, NameClassifierEnsemble) and model.ngram_log_likelihood.numel():
+            model.ngram_log_likelihood.copy_(model.ngram_log_likelihood.half().float())
 
 
 def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.ModelProto:
@@ -208,7 +251,13 @@ def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.Mod
             states.append(_ngram_bag(member.ngrams, f"m{index}_ngram", nodes, initializers))
     nodes += [
         helper.make_node("Concat", states, ["features"], axis=1),
-        helper.make_node("Gemm", ["features", "head_weight", "head_bias"], ["logits"], transB=1),
+        helper.make_node("Gemm", ["features", "head_weight", "head_bias"], ["network"], transB=1),
+    ]
+    if isinstance(model, NameClassifierEnsemble) and model.ngram_log_likelihood.numel():
+        _naive_bayes_head(model, "m0_ngram", nodes, initializers)
+    else:
+        nodes.append(helper.make_node("Identity", ["network"], ["logits"]))
+    nodes += [
         helper.make_node("Mul", ["logits", "inverse_temperature"], ["calibrated"]),
         helper.make_node("LogSoftmax", ["calibrated"], [LOG_PROBABILITIES_OUTPUT], axis=1),
     ]

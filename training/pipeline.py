@@ -40,6 +40,7 @@ from training.evaluation import MODEL, Contender, evaluate, headline, train_base
 from training.export import PARITY_TOLERANCE, ParityReport, check_graph, check_parity, export_onnx
 from training.metrics import labelled_set
 from training.model import NameClassifierEnsemble
+from training.naive_bayes import fit_naive_bayes, tune_naive_bayes_weight
 from training.onnx_graph import OPSET
 from training.plots import CONFUSION_PNG, CURVES_PNG, plot_confusion, plot_curves
 from training.promote import Verdict, artifact_scorer, judge, replace_directory
@@ -264,8 +265,12 @@ def build_candidate(
     options: PipelineOptions,
     candidate_dir: Path,
     rule: NormalizationRule = DEFAULT_RULE,
+    baselines: dict[str, Contender] | None = None,
 ) -> dict[str, Any]:
-    """Train, calibrate, export, verify and score into ``candidate_dir``; returns its metrics."""
+    """Train, calibrate, export, verify and score into ``candidate_dir``; returns its metrics.
+
+    ``baselines`` defaults to training naive Bayes and logistic regression on the same names.
+    """
     encoder = CharacterEncoder(rule.alphabet)
     labels = corpus.labels
     started = time.monotonic()
@@ -277,12 +282,23 @@ def build_candidate(
         labels,
         progress=options.progress,
     )
+    naive_bayes_weight = 0.0
+    if options.config.ngram_dim:
+        fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
+        validation_set = labelled_set(
+            "validation", corpus.validation.names, corpus.validation.targets, len(labels)
+        )
+        residual = (1.0 - options.config.class_weight_power) * result.log_prior
+        naive_bayes_weight = tune_naive_bayes_weight(
+            result.model, validation_set, encoder, labels, residual
+        )
     fitted = calibrate(
         result.model, result.log_prior, corpus, encoder, options.config.prior_adjustment
     )
     training_seconds = time.monotonic() - started
     _log(
-        f"trained in {training_seconds:.0f} s; prior adjustment τ {fitted.prior_adjustment:.1f}, "
+        f"trained in {training_seconds:.0f} s; naive Bayes weight {naive_bayes_weight}, "
+        f"prior adjustment τ {fitted.prior_adjustment:.1f}, "
         f"temperature {fitted.temperature:.3f}"
     )
 
@@ -303,6 +319,7 @@ def build_candidate(
         "threads": options.threads,
         "best_epochs": result.best_epochs,
         "prior_adjustment": fitted.prior_adjustment,
+        "naive_bayes_weight": naive_bayes_weight,
         "served_prior": "logits - τ·log(training prior), τ tuned for validation balanced "
         "accuracy (uniform at τ = 1 - class_weight_power)",
         "data_lines": dataset.lines_read,
@@ -315,7 +332,9 @@ def build_candidate(
     manifest = make_manifest(dataset, model_path, fitted.temperature, training_info, rule)
     write_manifest(manifest, candidate_dir)
     # Scored through the serving code on the written artifact, exactly as a client would get it.
-    report, figures = evaluate_artifact(candidate_dir, corpus, peer=options.peer)
+    report, figures = evaluate_artifact(
+        candidate_dir, corpus, peer=options.peer, baselines=baselines
+    )
     manifest = manifest.model_copy(
         update={"metrics": {**figures, "parity_max_abs_difference": parity.max_abs_difference}}
     )

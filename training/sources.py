@@ -148,3 +148,38 @@ def listing_sha256(names: Iterable[SourceName]) -> str:
     """sha256 of the romanized list as ``origin<TAB>label<TAB>name`` lines (what data/ records)."""
     text = "".join(f"{n.origin}\t{n.label}\t{n.name}\n" for n in names)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+RECORD = Path(__file__).resolve().parents[1] / "data" / "extra-sources.json"
+
+
+def provenance(table: Iterable[LocaleList] = LOCALE_TABLE) -> dict[str, object]:
+    """What ``data/extra-sources.json`` records: packages, licenses, the table, the sha256."""
+    rows = list(table)
+    names = read_sources(rows)
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name.label] = counts.get(name.label, 0) + 1
+    return {
+        "packages": {
+            package: {"version": version, "license": PACKAGE_LICENSES[package]}
+            for package, version in sorted(package_versions(rows).items())
+        },
+        "locales": [
+            {
+                "package": row.package,
+                "locale": row.locale,
+                "label": row.label,
+                "romanized": row.romanize.__name__ if row.romanize else None,
+                "attribute": row.attribute,
+            }
+            for row in rows
+        ],
+        "names_per_label": dict(sorted(counts.items())),
+        "names": len(names),
+        "listing_sha256": listing_sha256(names),
+    }
+
+
+if __name__ == "__main__":
+    RECORD.write_text(json.dumps(provenance(), indent=2, ensure_ascii=False) + "\n", "utf-8")

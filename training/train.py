@@ -49,9 +49,9 @@ class TrainingConfig:
     batch_size: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 0.05
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.1
     #: Loss weight of a class ∝ count**-power (0: plain, 1: fully balanced).
-    class_weight_power: float = 0.5
+    class_weight_power: float = 1.0
     schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"
     #: Epochs without a better validation balanced accuracy before stopping (0: never).
     patience: int = 8

@@ -27,10 +27,12 @@ STAR_ONLY_ACTIONS = {
     "xray:GetSamplingStatisticSummaries",
     "cloudwatch:PutMetricData",
 }
-#: AWS-managed policies SAM attaches: basic logging, and X-Ray when tracing is on.
+#: AWS-managed policies SAM attaches: basic logging, X-Ray when tracing is on, and CodeDeploy's
+#: own role for the canary deployment of the API alias.
 ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda",
 }
 
 
@@ -103,10 +105,19 @@ def test_every_event_path_is_a_method_proxying_to_the_function() -> None:
     methods = api_methods(transformed("None"))
 
     assert set(methods) == event_paths
+    # The document invokes what the events' permissions allow: the live alias (canary rollouts).
+    template = transformed("None")
+    [target] = {
+        resource["Properties"]["FunctionName"]["Ref"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+        and resource["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    }
+    assert template["Resources"][target]["Type"] == "AWS::Lambda::Alias"
     for method in methods.values():
         integration = method["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy" and integration["httpMethod"] == "POST"
-        assert "${ApiFunction.Arn}/invocations" in integration["uri"]["Fn::Sub"]
+        assert f"${{{target}}}/invocations" in integration["uri"]["Fn::Sub"]
 
 
 @pytest.mark.parametrize("access", ACCESS_VALUES)

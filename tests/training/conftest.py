@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from training.sources import SourceName
 from training.train import TrainingConfig
 
 #: Each fake language is recognizable by its ending, so even a tiny model learns it quickly.
@@ -27,6 +28,18 @@ def write_names(data_dir: Path, per_label: int = 30, seed: int = 0) -> Path:
     return data_dir
 
 
+def tiny_sources(per_label: int = 60, seed: int = 1) -> list[SourceName]:
+    """Extra names "from another source": same endings, three-stem names the data never has."""
+    generator = np.random.default_rng(seed)
+    names: list[SourceName] = []
+    for label, ending in ENDINGS.items():
+        chosen: set[str] = set()
+        while len(chosen) < per_label:
+            chosen.add(("".join(generator.choice(STEMS, size=3)) + ending).capitalize())
+        names += [SourceName(name, label, "tiny:xx") for name in sorted(chosen)]
+    return names
+
+
 @pytest.fixture
 def tiny_data_dir(tmp_path: Path) -> Path:
     """A fresh four-label data set (30 names per label) in a temporary folder."""
@@ -43,6 +56,10 @@ TINY_CONFIG = TrainingConfig(
     learning_rate=0.03,
     patience=0,
     members=1,
+    ngram_dim=4,
+    ngram_buckets=1024,
+    ngram_learning_rate=0.03,
+    class_weight_power=0.5,
 )
 
 

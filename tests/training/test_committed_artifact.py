@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from nameorigin.core.manifest import load_manifest
-from training.data import load_names
-from training.promote import score_artifact
-from training.split import split_dataset
+from training.pipeline import evaluate_artifact, load_corpus
+from training.report import BEGIN, DOC, END, render
+from training.sources import read_sources
+from training.train import TrainingConfig
 
 DATA_DIR_VARIABLE = "NAMEORIGIN_DATA_DIR"
 WORKSTATION_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "names"
@@ -38,27 +39,26 @@ def _real_data_dir() -> Path:
 def test_committed_artifact_reproduces_its_metrics(committed_model_dir: Path) -> None:
     committed: dict[str, Any] = json.loads((committed_model_dir / "metrics.json").read_text())
     manifest = load_manifest(committed_model_dir)
-    dataset = load_names(_real_data_dir(), manifest.rule)
+    config = TrainingConfig(**manifest.training["config"])
+    dataset, corpus = load_corpus(_real_data_dir(), config, read_sources)
     assert dataset.sha256 == manifest.data_sha256 == committed["data_sha256"], (
         "the data differs from what the committed model was trained on"
     )
-    recorded_split = committed["split"]
-    split = split_dataset(
-        dataset.targets,
-        test_fraction=recorded_split["test_fraction"],
-        validation_fraction=recorded_split["validation_fraction"],
-        seed=recorded_split["seed"],
-    )
-    assert len(split.test) == recorded_split["test"]
-    names = [dataset.names[i] for i in split.test]
-    measured = score_artifact(
-        committed_model_dir, names, dataset.targets[split.test], dataset.labels, manifest.rule
-    )
-    expected = committed["test"]
-    assert measured["examples"] == expected["examples"]
-    for key in ("accuracy", "macro_f1", "ece", "ece_before_temperature", "temperature"):
-        assert measured[key] == pytest.approx(expected[key], abs=1e-6), key
-    assert set(measured["per_class"]) == set(expected["per_class"])
-    for label, figures in expected["per_class"].items():
-        assert measured["per_class"][label] == pytest.approx(figures, abs=1e-6), label
-    assert manifest.metrics["test_accuracy"] == pytest.approx(measured["accuracy"], abs=1e-6)
+    assert corpus.info["extra_sources"]["sha256"] == committed["split"]["extra_sources"]["sha256"]
+    assert len(corpus.cross_source_test) == committed["split"]["extra"]["cross_source_test"]
+    report, figures = evaluate_artifact(committed_model_dir, corpus, peer=False, baselines={})
+    for key, value in committed["headline"].items():
+        assert figures[key] == pytest.approx(value, abs=1e-6), key
+        assert manifest.metrics[key] == pytest.approx(value, abs=1e-6), key
+    for set_name in ("tutorial_test", "cross_source"):
+        for mode in ("strict", "any_label"):
+            measured = report[set_name]["scores"][mode]["model"]
+            expected = committed["evaluations"][set_name]["scores"][mode]["model"]
+            assert measured["per_class"] == pytest.approx(expected["per_class"], abs=1e-6)
+
+
+def test_training_doc_shows_the_committed_metrics(committed_model_dir: Path) -> None:
+    committed = json.loads((committed_model_dir / "metrics.json").read_text())
+    document = DOC.read_text("utf-8")
+    block = document[document.index(BEGIN) + len(BEGIN) : document.index(END)]
+    assert block.strip() == render(committed).strip(), "run `python -m training.report`"

@@ -153,3 +153,31 @@ def test_lean_ensemble_graph_matches_the_traced_one(tmp_path: Path) -> None:
     assert np.abs(lean_scores - traced_scores).max() <= 1e-5
     lean_nodes = len(onnx.load(str(lean)).graph.node)
     assert lean_nodes < len(onnx.load(str(traced)).graph.node) / 4
+
+
+def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    vocabulary = len(DEFAULT_RULE.alphabet) + 1
+    member = NameClassifier(
+        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=6, ngram_buckets=257
+    )
+    with torch.no_grad():
+        member.ngrams.table.weight[:257].normal_()  # type: ignore[union-attr]
+    model = NameClassifierEnsemble([member]).eval()
+    # Row 257 is where windows past a name's end land: it must stay zero, as fitting leaves it.
+    model.ngram_log_likelihood = torch.cat([torch.randn(257, LABELS), torch.zeros(1, LABELS)])
+    model.naive_bayes_weight.fill_(0.3)
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    check_graph(path, LABELS)
+    tokens, lengths = _inputs(pad_to=64)
+    report = check_parity(model, path, tokens, lengths)
+    assert report.max_abs_difference <= 1e-4
+    assert report.max_padding_difference <= 1e-5
+    # The naive Bayes head really contributes: without it the answers change.
+    session = create_session(path, intra_op_threads=1)
+    with_head = run_onnx(session, tokens, lengths)
+    model.naive_bayes_weight.fill_(0.0)
+    export_onnx(model, path)
+    without_head = run_onnx(create_session(path, intra_op_threads=1), tokens, lengths)
+    assert np.abs(with_head - without_head).max() > 1e-3

@@ -20,7 +20,7 @@ from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeli
 from training.schema import manifest_schema_text
 from training.train import TrainingConfig
 
-from .conftest import TINY_CONFIG, write_names
+from .conftest import TINY_CONFIG, tiny_sources, write_names
 
 ARTIFACT_FILES = {
     "model.onnx",
@@ -40,6 +40,8 @@ def _options(root: Path, data_dir: Path, config: TrainingConfig) -> PipelineOpti
         config=config,
         threads=1,
         progress=False,
+        peer=False,
+        source_loader=tiny_sources,
     )
 
 
@@ -82,19 +84,31 @@ def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) 
     assert manifest.labels == list(dataset.labels)
     assert manifest.rule == DEFAULT_RULE
     assert manifest.opset == 17
-    assert manifest.temperature == metrics["test"]["temperature"]
-    assert manifest.metrics["test_accuracy"] == metrics["test"]["accuracy"]
-    assert manifest.metrics["test_macro_f1"] == metrics["test"]["macro_f1"]
+    evaluations = metrics["evaluations"]
+    assert manifest.temperature == evaluations["calibration"]["temperature"]
+    for key, value in metrics["headline"].items():
+        assert manifest.metrics[key] == value
     assert manifest.training["config"] == promoted.config.to_dict()
     assert manifest.model_version == metrics["model_version"]
     assert metrics["parity"]["max_abs_difference"] <= 1e-4
-    assert set(metrics["test"]["per_class"]) == set(dataset.labels)
+    for set_name in ("tutorial_test", "cross_source"):
+        scores = evaluations[set_name]["scores"]
+        assert set(scores) == {"strict", "any_label"}
+        assert set(scores["strict"]) == {"model", "naive_bayes", "logistic_regression"}
+        figures = scores["strict"]["model"]
+        low, high = figures["interval95"]["balanced_accuracy"]
+        assert low <= figures["balanced_accuracy"] <= high
+    assert set(evaluations["tutorial_test"]["scores"]["strict"]["model"]["per_class"]) == set(
+        dataset.labels
+    )
+    assert metrics["split"]["extra"]["cross_source_test"] > 0
+    assert metrics["targets_met"].keys() <= metrics["targets"].keys()
     assert (artifacts / "manifest.schema.json").read_text() == manifest_schema_text()
 
 
 def test_worse_candidate_is_refused_and_artifacts_untouched(promoted: PipelineOptions) -> None:
     before = sha256_of_file(promoted.artifacts_dir / "model.onnx")
-    untrained = replace(promoted.config, epochs=1, learning_rate=1e-6, hidden_size=2)
+    untrained = replace(promoted.config, epochs=1, learning_rate=1e-6, hidden_size=2, ngram_dim=0)
     with pytest.raises(PromotionRefusedError, match="worse"):
         run_pipeline(replace(promoted, config=untrained))
     assert sha256_of_file(promoted.artifacts_dir / "model.onnx") == before

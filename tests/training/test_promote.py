@@ -3,35 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from training.promote import judge, replace_directory
 
 
-def _metrics(accuracy: float, macro_f1: float) -> dict[str, float]:
-    return {"accuracy": accuracy, "macro_f1": macro_f1}
+def _report(cross_source: float, tutorial_balanced: float, tutorial_f1: float) -> dict[str, Any]:
+    def figures(**values: float) -> dict[str, Any]:
+        return {"scores": {mode: {"model": values} for mode in ("strict", "any_label")}}
+
+    return {
+        "cross_source": figures(balanced_accuracy=cross_source),
+        "tutorial_test": figures(balanced_accuracy=tutorial_balanced, macro_f1=tutorial_f1),
+    }
 
 
 def test_first_model_is_promoted() -> None:
-    assert judge(_metrics(0.5, 0.3), None).promote
+    assert judge(_report(0.5, 0.3, 0.3), None).promote
 
 
 @pytest.mark.parametrize(
     ("candidate", "promote"),
     [
-        (_metrics(0.85, 0.60), True),
-        (_metrics(0.90, 0.70), True),
-        (_metrics(0.84, 0.70), False),
-        (_metrics(0.90, 0.59), False),
+        (_report(0.70, 0.60, 0.50), True),
+        (_report(0.80, 0.65, 0.55), True),
+        (_report(0.699, 0.60, 0.50), True),  # within the tolerance of a retrained twin
+        (_report(0.69, 0.70, 0.70), False),  # cross-source names come first
+        (_report(0.80, 0.59, 0.50), False),
+        (_report(0.80, 0.60, 0.49), False),
     ],
 )
-def test_candidate_must_be_at_least_as_good_on_every_gated_metric(
-    candidate: dict[str, float], promote: bool
+def test_candidate_must_be_at_least_as_good_on_every_gated_figure(
+    candidate: dict[str, Any], promote: bool
 ) -> None:
-    verdict = judge(candidate, _metrics(0.85, 0.60))
+    verdict = judge(candidate, _report(0.70, 0.60, 0.50))
     assert verdict.promote is promote
     assert ("worse" in verdict.reason) is not promote
+
+
+def test_a_set_missing_on_either_side_is_not_compared() -> None:
+    candidate = _report(0.10, 0.60, 0.50)
+    del candidate["cross_source"]
+    assert judge(candidate, _report(0.90, 0.60, 0.50)).promote
 
 
 def _folder(path: Path, content: str) -> Path:

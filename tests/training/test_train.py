@@ -1,4 +1,4 @@
-"""Training: batching helpers, class tempering, determinism and that a tiny model learns."""
+"""Training: soft targets, class weights, determinism, the n-gram bag, and that a tiny model learns."""
 
 from __future__ import annotations
 
@@ -9,50 +9,45 @@ import torch
 
 from nameorigin.core.encoding import CharacterEncoder
 from nameorigin.core.normalization import DEFAULT_RULE
+from training.corpus import Corpus, Pairs, build_corpus
 from training.data import load_names
-from training.split import split_dataset
+from training.model import CharacterNgramBag
 from training.train import (
     TrainingConfig,
     TrainingResult,
-    batch_order,
+    class_weights,
+    encode_training_names,
     length_bucketed_batches,
-    predict_logits,
-    tempered_class_weights,
+    names_logits,
     train,
 )
 
+from .conftest import tiny_sources
 
-def _train_tiny(data_dir: Path, config: TrainingConfig) -> tuple[TrainingResult, float]:
+ENCODER = CharacterEncoder(DEFAULT_RULE.alphabet)
+
+
+def _train_tiny(data_dir: Path, config: TrainingConfig) -> tuple[TrainingResult, float, Corpus]:
     dataset = load_names(data_dir)
-    split = split_dataset(dataset.targets, test_fraction=0.2, validation_fraction=0.2)
-    encoder = CharacterEncoder(DEFAULT_RULE.alphabet)
-    tokens, lengths = encoder.encode(dataset.names)
-    result = train(
-        config,
-        tokens,
-        lengths,
-        dataset.targets,
-        split.train,
-        split.validation,
-        encoder.vocabulary_size,
-        len(dataset.labels),
-        progress=False,
-    )
-    logits = predict_logits(result.model, tokens[split.test], lengths[split.test])
-    accuracy = float((logits.argmax(1).numpy() == dataset.targets[split.test]).mean())
-    return result, accuracy
+    corpus = build_corpus(dataset, tiny_sources())
+    result = train(config, corpus.train, corpus.validation, ENCODER, corpus.labels, progress=False)
+    test = corpus.cross_source_test
+    logits = names_logits(result.model, ENCODER, list(test.names))
+    accuracy = float((logits.argmax(1).numpy() == test.targets).mean())
+    return result, accuracy, corpus
 
 
 def test_tiny_model_learns_the_endings(tiny_data_dir: Path, tiny_config: TrainingConfig) -> None:
-    result, accuracy = _train_tiny(tiny_data_dir, tiny_config)
+    result, accuracy, _ = _train_tiny(tiny_data_dir, tiny_config)
     assert accuracy >= 0.9
     assert len(result.history) == tiny_config.epochs
     assert result.history[-1].train_loss < result.history[0].train_loss
+    assert result.model.members[0].ngrams is not None  # type: ignore[union-attr]
 
 
 def test_same_seed_gives_the_same_weights(tiny_data_dir: Path, tiny_config: TrainingConfig) -> None:
-    first, _ = _train_tiny(tiny_data_dir, tiny_config)
-    second, _ = _train_tiny(tiny_data_dir, tiny_config)
+    first, _, _ = _train_tiny(tiny_data_dir, tiny_config)
+    second, _, _ = _train_tiny(tiny_data_dir, tiny_config)
     for a, b in zip(
         first.model.state_dict().values(), second.model.state_dict().values(), strict=True
     ):
@@ -61,7 +56,7 @@ def test_same_seed_gives_the_same_weights(tiny_data_dir: Path, tiny_config: Trai
 
 def test_ensemble_has_one_member_per_seed(tiny_data_dir: Path, tiny_config: TrainingConfig) -> None:
     config = TrainingConfig(**{**tiny_config.to_dict(), "members": 2, "epochs": 2})
-    result, _ = _train_tiny(tiny_data_dir, config)
+    result, _, _ = _train_tiny(tiny_data_dir, config)
     assert len(result.model.members) == 2
     assert len(result.best_epochs) == 2
     first, second = (m.head.weight for m in result.model.members)  # type: ignore[union-attr]
@@ -72,27 +67,37 @@ def test_early_stopping_stops_when_validation_stalls(
     tiny_data_dir: Path, tiny_config: TrainingConfig
 ) -> None:
     config = TrainingConfig(**{**tiny_config.to_dict(), "epochs": 40, "patience": 2})
-    result, _ = _train_tiny(tiny_data_dir, config)
+    result, _, _ = _train_tiny(tiny_data_dir, config)
     assert len(result.history) < 40
     assert len(result.history) - result.best_epochs[0] == 2
 
 
-def test_tempered_weights_favour_small_classes() -> None:
-    targets = np.array([0] * 90 + [1] * 10)
-    plain = tempered_class_weights(targets, 2, 0.0)
-    tempered = tempered_class_weights(targets, 2, 0.5)
+def test_class_weights_favour_small_classes() -> None:
+    targets = np.eye(2, dtype=np.float32)[[0] * 90 + [1] * 10]
+    plain = class_weights(targets, 0.0)
+    tempered = class_weights(targets, 0.5)
     assert np.allclose(plain, 1.0)
     assert tempered[1] / tempered[0] == np.float64(3.0)
-    assert np.isclose(tempered[targets].mean(), 1.0)
+    assert np.isclose((targets @ tempered).mean(), 1.0)
 
 
-def test_batch_order_is_a_permutation_or_a_tempered_resample() -> None:
-    targets = np.array([0] * 90 + [1] * 10)
-    shuffled = batch_order(targets, 2, 0.0, np.random.default_rng(0))
-    assert sorted(shuffled.tolist()) == list(range(100))
-    resampled = batch_order(targets, 2, 1.0, np.random.default_rng(0))
-    minority_share = float((targets[resampled] == 1).mean())
-    assert 0.35 < minority_share < 0.65
+def test_a_name_with_two_labels_trains_once_with_split_mass() -> None:
+    pairs = Pairs.of([("abel", 0), ("abel", 1), ("smith", 0)])
+    encoded = encode_training_names(pairs, ENCODER, 2, 0.0)
+    assert len(encoded) == 2
+    assert encoded.targets.tolist() == [[0.5, 0.5], [1.0, 0.0]]
+
+
+def test_ngram_bag_ignores_padding_and_counts_every_window() -> None:
+    bag = CharacterNgramBag(ENCODER.vocabulary_size, dim=3, buckets=97)
+    tokens, lengths = ENCODER.encode(["ab", "kuznetsova"])
+    tokens_t, lengths_t = torch.from_numpy(tokens).long(), torch.from_numpy(lengths).long()
+    ids = bag.bucket_ids(tokens_t, lengths_t)
+    valid = (ids != bag.buckets).sum(dim=(1, 2))
+    assert valid.tolist() == bag.windows(lengths_t).tolist()
+    padded = torch.nn.functional.pad(tokens_t, (0, 5))
+    with torch.no_grad():
+        assert torch.allclose(bag(tokens_t, lengths_t), bag(padded, lengths_t))
 
 
 def test_length_buckets_cover_each_row_once_with_similar_lengths() -> None:

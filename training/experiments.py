@@ -1,0 +1,123 @@
+"""``python -m training.experiments``: the levers of the model, each measured in one table.
+
+Every variant is trained on the same split with the same code as ``make train`` (only the
+config differs), calibrated the same way, exported, and scored on the same held-out sets; its
+serving cost is measured on its exported graph. Results go to ``docs/experiments.json``, from
+which ``python -m training.report`` renders the table in ``docs/training.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nameorigin.core.classifier import Classifier
+from nameorigin.core.normalization import DEFAULT_RULE
+from training.corpus import Corpus
+from training.evaluation import MODEL
+from training.pipeline import PipelineOptions, build_candidate, load_corpus
+from training.sources import read_sources
+from training.train import TrainingConfig
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "experiments.json"
+FINAL = TrainingConfig()
+GRU_ONLY = {"ngram_dim": 0}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "tutorial only, BiGRU, plain loss": {
+        "extra_sources": False, "class_weight_power": 0.0, "label_smoothing": 0.0, **GRU_ONLY,
+    },
+    "tutorial only, final recipe": {"extra_sources": False},
+    "+ Faker/Mimesis names, BiGRU, plain loss": {
+        "class_weight_power": 0.0, "label_smoothing": 0.0, **GRU_ONLY,
+    },
+    "+ class-balanced loss, label smoothing": GRU_ONLY,
+    "+ n-gram bag beside the GRU, naive Bayes head (final)": {},
+}  # fmt: skip
+SINGLE_NAME_ROUNDS = 300
+BATCH_NAMES = 10_000
+
+
+def serving_cost(model_dir: Path, names: list[str]) -> dict[str, float]:
+    """Single-name p50 (µs) and 10k-name batch names/s of an artifact, one thread."""
+    classifier = Classifier.load(model_dir, intra_op_threads=1)
+    for name in names[:50]:
+        classifier.log_probabilities([name])
+    timings = []
+    for name in (names * (SINGLE_NAME_ROUNDS // len(names) + 1))[:SINGLE_NAME_ROUNDS]:
+        started = time.perf_counter()
+        classifier.log_probabilities([name])
+        timings.append(time.perf_counter() - started)
+    batch = (names * (BATCH_NAMES // len(names) + 1))[:BATCH_NAMES]
+    started = time.perf_counter()
+    classifier.log_probabilities(batch)
+    elapsed = time.perf_counter() - started
+    return {
+        "single_name_p50_us": float(np.median(timings) * 1e6),
+        "batch_names_per_second": BATCH_NAMES / elapsed,
+        "model_bytes": float((model_dir / "model.onnx").stat().st_size),
+    }
+
+
+def run_variant(name: str, overrides: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+    """Train one variant in a scratch folder and return its scores and costs."""
+    config = replace(FINAL, **overrides)
+    dataset, corpus = load_corpus(data_dir, config, read_sources)
+    if not config.extra_sources:
+        # Scored on the same cross-source names as the others (they were held out anyway).
+        _, with_extra = load_corpus(data_dir, FINAL, read_sources)
+        corpus = Corpus(
+            corpus.labels,
+            corpus.train,
+            corpus.validation,
+            corpus.tutorial_test,
+            with_extra.cross_source_test,
+            corpus.info,
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        options = PipelineOptions(
+            data_dir=data_dir,
+            artifacts_dir=folder / "unused",
+            work_dir=folder,
+            config=config,
+            progress=False,
+            peer=False,
+        )
+        started = time.monotonic()
+        metrics = build_candidate(dataset, corpus, options, folder, DEFAULT_RULE, baselines={})
+        seconds = time.monotonic() - started
+        cost = serving_cost(folder, list(corpus.tutorial_test.names))
+    evaluations = metrics["evaluations"]
+    return {
+        "variant": name,
+        "config": overrides,
+        "train_pairs": len(corpus.train),
+        "seconds": round(seconds, 1),
+        "cross_source": _pick(evaluations["cross_source"]["scores"]["strict"][MODEL]),
+        "tutorial_any_label": _pick(evaluations["tutorial_test"]["scores"]["any_label"][MODEL]),
+        "cost": cost,
+    }
+
+
+def _pick(figures: dict[str, Any]) -> dict[str, Any]:
+    keys = ("balanced_accuracy", "macro_f1", "top1", "top3")
+    return {key: figures[key] for key in keys} | {"interval95": figures.get("interval95", {})}
+
+
+def main(data_dir: Path) -> None:
+    """Run every variant (about five minutes each on two cores) and write the results file."""
+    torch.set_num_threads(2)
+    rows = [run_variant(name, overrides, data_dir) for name, overrides in VARIANTS.items()]
+    RESULTS.write_text(json.dumps({"variants": rows}, indent=2) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
