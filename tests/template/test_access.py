@@ -6,16 +6,13 @@ with its conditions resolved for each ApiAccess value.
 from __future__ import annotations
 
 import json
-import subprocess
 from functools import cache
 from typing import Any
 
 import pytest
 
-from .conftest import ROOT, SAM_ENVIRONMENT, load_template
+from .conftest import ROOT, load_template, sam_transformed
 
-SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
-TRANSFORM = ROOT / "tests" / "support" / "sam_transform.py"
 ACCESS_VALUES = ("None", "ApiKey", "Iam")
 SECURITY = {"None": [], "ApiKey": [{"api_key": []}], "Iam": [{"sigv4": []}]}
 #: Actions whose only resource AWS allows is "*" (X-Ray segments and sampling, CloudWatch metrics).
@@ -39,18 +36,8 @@ ALLOWED_MANAGED_POLICIES = {
 @cache
 def transformed(access: str) -> dict[str, Any]:
     """The SAM-transformed template for one ApiAccess value, conditions resolved."""
-    parameters = {"ApiAccess": access}
-    done = subprocess.run(
-        [str(SAM_PYTHON), str(TRANSFORM), str(ROOT / "template.yaml"), json.dumps(parameters)],
-        capture_output=True,
-        text=True,
-        env=SAM_ENVIRONMENT,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    template: dict[str, Any] = json.loads(done.stdout)
-    return resolve_conditions(template, {**defaults(template), **parameters})
+    template = sam_transformed(ROOT / "template.yaml", {"ApiAccess": access})
+    return resolve_conditions(template, {**defaults(template), "ApiAccess": access})
 
 
 def defaults(template: dict[str, Any]) -> dict[str, Any]:
@@ -187,11 +174,5 @@ def test_no_allow_statement_uses_a_star_resource_where_a_narrower_one_exists(
 
 @cache
 def transformed_with_tracing() -> dict[str, Any]:
-    done = subprocess.run(
-        [str(SAM_PYTHON), str(TRANSFORM), str(ROOT / "template.yaml"),
-         json.dumps({"XRayTracing": "Active"})],
-        capture_output=True, text=True, env=SAM_ENVIRONMENT, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    template: dict[str, Any] = json.loads(done.stdout)
+    template = sam_transformed(ROOT / "template.yaml", {"XRayTracing": "Active"})
     return resolve_conditions(template, {**defaults(template), "XRayTracing": "Active"})
