@@ -105,7 +105,7 @@ sam-build: sam-venv ## sam build (no Docker): package + bundled model in .aws-sa
 	$(SAM_ENV) $(SAM) build -t template.yaml
 
 # What `make invoke` needs built; rebuilt only when something that goes into the package changed.
-BUILD_INPUTS := template.yaml functions/Makefile functions/requirements.txt artifacts/model.onnx \
+BUILD_INPUTS := template.yaml functions/Makefile $(LOCK_LAMBDA) artifacts/model.onnx \
 	artifacts/manifest.json $(shell find functions/nameorigin -name '*.py' 2>/dev/null)
 .aws-sam/build/template.yaml: $(BUILD_INPUTS) | sam-venv
 	$(SAM_ENV) $(SAM) build -t template.yaml
@@ -126,6 +126,30 @@ invoke: venv .aws-sam/build/template.yaml $(RIC_DIR)/.installed ## Run EVENT=eve
 generate: venv ## Rewrite every generated file: docs/openapi.json, batch and manifest JSON Schemas
 	$(BIN)/python -m nameorigin.tooling.generate
 	$(BIN)/python -m training.schema artifacts
+
+# -- Supply chain (docs/reliability.md): hashed lock files, pip-audit, CycloneDX SBOMs ------------
+# The locks pin every runtime distribution, indirect ones too, with the sha256 of every file PyPI
+# has for it (one universal lock serves the Lambda's Python 3.12 and the image's 3.11).
+LOCK_LAMBDA := functions/requirements.txt
+LOCK_IMAGE := k8s-knative/requirements.txt
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --custom-compile-command 'make lock'
+SBOM_DIR := build/sbom
+
+.PHONY: lock audit sbom
+lock: venv ## Re-resolve the hashed lock files from pyproject.toml (Lambda package, container image)
+	$(UV_COMPILE) --output-file $(LOCK_LAMBDA)
+	$(UV_COMPILE) --extra http --output-file $(LOCK_IMAGE)
+
+audit: venv ## pip-audit over the lock files (says plainly what it could not audit)
+	$(BIN)/python .ci/audit.py $(LOCK_LAMBDA) $(LOCK_IMAGE)
+
+sbom: venv ## CycloneDX SBOMs of the Lambda package and the image (build/sbom/*.cdx.json)
+	@mkdir -p $(SBOM_DIR)
+	$(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible \
+		--output-file $(SBOM_DIR)/lambda.cdx.json $(LOCK_LAMBDA)
+	$(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible \
+		--output-file $(SBOM_DIR)/image.cdx.json $(LOCK_IMAGE)
 
 lint: venv ## ruff + mypy
 	$(BIN)/ruff check .

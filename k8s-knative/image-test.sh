@@ -70,7 +70,9 @@ bash "$HERE/base-image.sh"
 step "download wheels on the host"
 # The host's pip configuration (indexes, certificates, proxies) applies here, not in the build.
 rm -rf "$WHEELHOUSE"
-"$PYTHON" -m pip download -qq --only-binary=:all: --dest "$WHEELHOUSE" '.[http]' 'setuptools>=69'
+"$PYTHON" -m pip download -qq --only-binary=:all: --dest "$WHEELHOUSE" --require-hashes --no-deps \
+    --requirement k8s-knative/requirements.txt
+"$PYTHON" -m pip download -qq --only-binary=:all: --dest "$WHEELHOUSE" 'setuptools>=69'
 echo "$(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels, $(du -sh "$WHEELHOUSE" | cut -f1)"
 
 step "build the image"

@@ -22,7 +22,7 @@ import yaml
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 KNATIVE_DIR = REPOSITORY_ROOT / "k8s-knative"
 BASE_DIR = KNATIVE_DIR / "base"
-OVERLAYS = ("dev", "prod")
+OVERLAYS = ("dev", "prod", "cluster-local")
 #: Where the CRD is on CI and developer machines (beside the checkout); override with the env var.
 DEFAULT_CRD_PATH = (
     REPOSITORY_ROOT.parent / "shared" / "schemas" / "knative-serving-v1-service-crd.yaml"

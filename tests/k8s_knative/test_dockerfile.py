@@ -88,8 +88,17 @@ def pip_install_targets() -> list[str]:
     return targets
 
 
-def test_the_image_installs_only_the_package_with_the_http_extra() -> None:
-    assert pip_install_targets() == [".[http]"]
+def test_the_image_installs_the_hashed_lock_then_only_the_package() -> None:
+    assert pip_install_targets() == ["k8s-knative/requirements.txt", "."]
+    installs = [
+        command
+        for keyword, args in instructions()
+        if keyword == "RUN"
+        for command in re.split(r"&&|;", args)
+        if "pip install" in command
+    ]
+    assert "--require-hashes" in installs[0] and "--requirement" in installs[0]
+    assert all("--no-deps" in command for command in installs)  # nothing resolved in the build
     assert not [args for _, args in instructions() if "torch" in args or "train" in args]
 
 

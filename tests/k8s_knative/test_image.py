@@ -37,6 +37,7 @@ from knative_container import (
     same_json,
     synthetic_names,
 )
+from locks import IMAGE_LOCK, canonical, read_lock
 from support import free_port, lambda_context
 
 from nameorigin.config import REPOSITORY_MODEL_DIR, Settings
@@ -233,6 +234,22 @@ def test_torch_is_absent(container: Container) -> None:
         "find / -xdev \\( -name torch -o -name 'torch-*.dist-info' \\) -print 2>/dev/null; true",
     )
     assert not listing.strip(), listing
+
+
+DISTRIBUTIONS_PROBE = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+)
+
+
+def test_the_image_holds_exactly_the_locked_distributions(container: Container) -> None:
+    """What the image's SBOM (make sbom, from the same lock) lists is what the image holds."""
+    found = json.loads(in_container(container.name, "python3", "-c", DISTRIBUTIONS_PROBE))
+    installed = {canonical(name): version for name, version in found.items()}
+    locked = {name: version for name, (version, _) in read_lock(IMAGE_LOCK).items()}
+
+    assert installed.pop("nameorigin", None), "the package itself is installed"
+    assert installed == locked
 
 
 def test_check_service(container: Container, oracle: NameOriginResolver) -> None:

@@ -42,7 +42,7 @@ def annotations_of(service: Manifest) -> dict[str, str]:
     return dict(service["spec"]["template"]["metadata"]["annotations"])
 
 
-@pytest.mark.parametrize("variant", ["base", "dev", "prod"])
+@pytest.mark.parametrize("variant", ["base", "dev", "prod", "cluster-local"])
 def test_every_variant_is_a_knative_service_the_crd_accepts(
     variant: str, rendered: dict[str, list[Manifest]], service_crd_schema: dict[str, Any]
 ) -> None:
@@ -106,6 +106,23 @@ def test_overlays_change_only_what_differs_between_environments(
             assert container[field] == base[field], field
 
 
+VISIBILITY_LABEL = "networking.knative.dev/visibility"
+
+
+def test_the_cluster_local_overlay_is_prod_without_an_external_route(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    internal, prod = service_of(rendered["cluster-local"]), service_of(rendered["prod"])
+
+    assert internal["metadata"]["labels"][VISIBILITY_LABEL] == "cluster-local"
+    for variant in ("base", "dev", "prod"):  # public unless asked otherwise
+        assert VISIBILITY_LABEL not in service_of(rendered[variant])["metadata"].get("labels", {})
+    del internal["metadata"]["labels"][VISIBILITY_LABEL]
+    assert internal == prod
+    others = [doc for doc in rendered["cluster-local"] if doc["kind"] != "Service"]
+    assert others == [doc for doc in rendered["prod"] if doc["kind"] != "Service"]
+
+
 def test_probes_use_the_servers_port_and_health_routes(base_service: Manifest) -> None:
     container = container_of(base_service)
     [port] = container["ports"]
@@ -143,7 +160,7 @@ def quantity(value: str) -> float:
     return float(match.group(1)) * units[match.group(2)]
 
 
-@pytest.mark.parametrize("variant", ["base", "dev", "prod"])
+@pytest.mark.parametrize("variant", ["base", "dev", "prod", "cluster-local"])
 def test_resources_request_no_more_than_their_limits(
     variant: str, rendered: dict[str, list[Manifest]]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib.util
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -61,6 +62,24 @@ def load_template(path: Path) -> dict[str, Any]:
     """A CloudFormation/SAM YAML template as plain data."""
     data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
     return data
+
+
+#: samtranslator's command line (run with the SAM CLI's Python): template + parameters -> JSON.
+SAM_TRANSFORM = ROOT / "tests" / "support" / "sam_transform.py"
+
+
+def sam_transformed(
+    template_path: Path, parameters: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The template after the SAM transform (what `sam deploy` sends to CloudFormation)."""
+    result = subprocess.run(
+        [str(SAM.parent / "python"), str(SAM_TRANSFORM), str(template_path),
+         json.dumps(parameters or {})],
+        env=SAM_ENVIRONMENT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 @pytest.fixture(scope="session")

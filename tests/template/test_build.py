@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from locks import LAMBDA_LOCK, canonical, read_lock
 
 from nameorigin.config import REPOSITORY_MODEL_DIR
 from nameorigin.core.manifest import sha256_of_file
@@ -32,6 +33,16 @@ def test_built_function_is_torch_free(sam_build: SamBuild) -> None:
     assert not (package / "torch").exists()
     assert not list(package.glob("torch-*.dist-info"))
     assert (package / "onnxruntime").is_dir()
+
+
+def test_built_function_holds_exactly_the_locked_distributions(sam_build: SamBuild) -> None:
+    """Every distribution in the package is in the hashed lock at its version, and vice versa."""
+    shipped = {}
+    for info in sam_build.api_function.glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        shipped[canonical(name)] = version
+
+    assert shipped == {name: version for name, (version, _) in read_lock(LAMBDA_LOCK).items()}
 
 
 def test_built_function_fits_the_size_budget(sam_build: SamBuild) -> None:

@@ -8,49 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import ROOT, SAM, SAM_ENVIRONMENT
+from .conftest import ROOT, sam_transformed
 
 ALIAS = "live"
 ROLLBACK_ALARMS = {"ApiLatencyP99Alarm", "Api5xxRateAlarm", "ApiFunctionNewVersionErrorsAlarm"}
 
-#: template.yaml through samtranslator (what `sam deploy` sends to CloudFormation), as JSON.
-TRANSFORM = """
-import json, sys
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
-for resource in template["Resources"].values():
-    if resource["Type"] == "AWS::Serverless::Function":
-        resource["Properties"]["CodeUri"] = "s3://bucket/key"
-print(json.dumps(transform(template, json.loads(sys.argv[2]), NoManagedPolicies())))
-"""
-
 
 def transformed(template_path: Path, parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    """The template after the SAM transform, with these parameter values."""
-    python = SAM.parent / "python"
-    result = subprocess.run(
-        [str(python), "-c", TRANSFORM, str(template_path), json.dumps(parameters or {})],
-        env=SAM_ENVIRONMENT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
+    """template.yaml through samtranslator (what `sam deploy` sends to CloudFormation)."""
+    return sam_transformed(template_path, parameters)
 
 
 @pytest.fixture(scope="module")

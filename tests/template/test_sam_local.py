@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from loopback import free_port, moto_server
+from support import free_port, moto_server
 
 from .conftest import ROOT, SAM_ENVIRONMENT, SamBuild, load_template
 

@@ -6,6 +6,9 @@ import re
 import tomllib
 from typing import Any
 
+from locks import LAMBDA_LOCK, canonical, read_lock
+from packaging.requirements import Requirement
+
 from nameorigin.config import Settings
 from nameorigin.core.model_store import ModelStore
 from nameorigin.routes.resolver import create_resolver
@@ -104,17 +107,15 @@ def test_outputs_give_the_api_url(template: dict[str, Any]) -> None:
     assert url.startswith("https://${NameOriginApi}.execute-api.")
 
 
-def test_lambda_requirements_pin_exactly_the_project_dependencies() -> None:
+def test_lambda_lock_pins_the_project_dependencies_at_their_versions() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    requirements = [
-        line.strip()
-        for line in (ROOT / "functions" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    locked = read_lock(LAMBDA_LOCK)
 
-    assert sorted(requirements) == sorted(pyproject["project"]["dependencies"])
-    assert all("==" in line for line in requirements)
-    assert not any(line.lower().startswith("torch") for line in requirements)
+    for requirement in map(Requirement, pyproject["project"]["dependencies"]):
+        (pinned,) = requirement.specifier
+        assert pinned.operator == "=="
+        assert locked[canonical(requirement.name)][0] == pinned.version, requirement
+    assert not any(name.startswith("torch") for name in locked)
 
 
 def test_samconfig_names_the_stack_and_lints_on_validate() -> None:

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from training.metrics import labelled_set
 from training.evaluate import (
     calibration_metrics,
     confusion,
@@ -14,6 +13,7 @@ from training.evaluate import (
     fit_temperature,
     tune_prior_adjustment,
 )
+from training.metrics import labelled_set
 
 
 def test_temperature_recovers_the_overconfidence_factor() -> None:

@@ -1,4 +1,4 @@
-"""Training: soft targets, class weights, determinism, the n-gram bag, and that a tiny model learns."""
+"""Training: soft targets, class weights, determinism, the n-gram bag, a tiny model learns."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Romanization follows the published schemes (ELOT 743 for Greek, BGN/PCGN for Russian)."""
 
-# ruff: noqa: RUF001 - Greek and Cyrillic letters are the test data
+# ruff: noqa: RUF003 - Greek and Cyrillic letters are the test data
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def parse_message(
             raise _oversize(size, max_message_bytes)
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:  # also a number too long, a nesting bomb
             raise InvalidBatchMessageError(f"message is not valid JSON: {error}") from error
     if size > max_message_bytes:
         raise _oversize(size, max_message_bytes)

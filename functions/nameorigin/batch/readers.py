@@ -107,7 +107,7 @@ def _jsonl(text: IO[str]) -> Iterator[str]:
             continue
         try:
             value: Any = json.loads(line)
-        except json.JSONDecodeError as error:
+        except (ValueError, RecursionError) as error:  # also a number too long, a nesting bomb
             raise InvalidBatchMessageError(f"line {number} is not valid JSON: {error}") from error
         if isinstance(value, dict):
             value = value.get(NAME_COLUMN)

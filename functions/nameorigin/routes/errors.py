@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -95,6 +98,8 @@ def json_body_parser(max_body_bytes: int) -> Callable[[str], Any]:
             raise PayloadTooLargeError(size, max_body_bytes)
         try:
             return json.loads(text)
+        except json.JSONDecodeError:
+            raise  # Powertools turns it into the 400 below, with the position
         except RecursionError as error:
             raise ApiError(
                 HTTPStatus.BAD_REQUEST,
@@ -102,14 +107,42 @@ def json_body_parser(max_body_bytes: int) -> Callable[[str], Any]:
                 "request body nests JSON arrays or objects too deeply",
                 [invalid(["body"], "nested too deeply", "json_invalid")],
             ) from error
+        except ValueError as error:  # e.g. an integer of more than 4,300 digits
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_json",
+                f"request body is JSON this service cannot read: {error}",
+                [invalid(["body"], str(error), "json_invalid")],
+            ) from error
 
     return parse
+
+
+class JsonOnlyRequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, refusing every body that is not JSON before parsing it.
+
+    Powertools also parses form and multipart bodies, and raises a bare ``ValueError`` (a 500)
+    for ``multipart/form-data`` without a boundary. No route here reads anything but JSON, so any
+    other declared content type is a 415 before a parser sees the body.
+    """
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type and media_type != content_types.APPLICATION_JSON:
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",)}],
+            )
+        body: dict[str, Any] = super()._get_body(app)
+        return body
 
 
 #: What each error status means, for the OpenAPI document (the body is always ErrorResponse).
 ERROR_MEANINGS = {
     400: "The body is not JSON (or not UTF-8).",
     404: "Unknown model name.",
+    405: "The path is served, but not with this method (the Allow header lists the methods).",
     413: "The body is larger than NAMEORIGIN_MAX_BODY_BYTES.",
     415: "The body is not application/json.",
     422: "The JSON does not describe a valid request (details in `detail`).",
@@ -128,6 +161,24 @@ def responses(success: str, *error_statuses: int) -> dict[int, OpenAPIResponse]:
             "content": {content_types.APPLICATION_JSON: {"model": ErrorResponse}},
         }
     return cast(dict[int, OpenAPIResponse], documented)
+
+
+def document_method_not_allowed(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the 405 every operation can answer (``install``'s not-found handler) to ``document``.
+
+    Any path a route serves answers 405 to the other methods; the document says so everywhere.
+    """
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault(
+                "405",
+                {
+                    "description": ERROR_MEANINGS[405],
+                    "content": {content_types.APPLICATION_JSON: {"schema": error_schema}},
+                },
+            )
+    return document
 
 
 def error_response(error: ApiError) -> Response[str]:

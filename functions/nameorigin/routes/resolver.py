@@ -9,12 +9,14 @@ the model store and answer 503 (JSON) while there is none.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Route
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nameorigin.config import Settings
@@ -37,6 +39,18 @@ class NameOriginResolver(APIGatewayRestResolver):
             json_body_deserializer=errors.json_body_parser(deps.settings.max_body_bytes),
         )
         self.deps = deps
+        # Only JSON bodies reach Powertools' parsers (errors.JsonOnlyRequestValidation).
+        self._request_validation_middleware = errors.JsonOnlyRequestValidation()  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = r"^{}/*\Z") -> re.Pattern[str]:
+        """Powertools' route pattern (trailing slashes allowed) anchored with ``\\Z``.
+
+        Powertools anchors with ``$``, which also matches before a final newline: ``/v2%0A``
+        answered as ``/v2`` and the 404/405 decision saw a path no route template has.
+        """
+        pattern: re.Pattern[str] = ApiGatewayResolver._compile_regex(rule, r"^{}/*\Z")
+        return pattern
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Route the event (see ``APIGatewayRestResolver.resolve``) and report the outcome."""
@@ -102,12 +116,15 @@ def openapi_document(app: APIGatewayRestResolver | None = None) -> str:
     if app is None:
         settings = Settings.from_environ({})
         app = create_resolver(settings, ModelStore(settings))
-    return app.get_openapi_json_schema(
-        title="nameorigin",
-        version=v2.API_VERSION,
-        description=(
-            "Which language a surname comes from. The same API is served by the "
-            "API Gateway function and the Knative service. Errors are JSON: "
-            '{"error": "<sentence>", "detail": [{"loc", "msg", "type"}]}.'
-        ),
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="nameorigin",
+            version=v2.API_VERSION,
+            description=(
+                "Which language a surname comes from. The same API is served by the "
+                "API Gateway function and the Knative service. Errors are JSON: "
+                '{"error": "<sentence>", "detail": [{"loc", "msg", "type"}]}.'
+            ),
+        )
     )
+    return json.dumps(errors.document_method_not_allowed(document), indent=2)

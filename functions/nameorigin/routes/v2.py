@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from nameorigin.config import DEFAULT_TOP_K
 from nameorigin.routes.dependencies import (
@@ -41,6 +41,11 @@ V2_OUTPUTS: Mapping[str, str] = {
 }
 V2_INPUT = "names"
 _END = object()
+#: The ``{model}`` path parameter: any string is accepted (an unknown one is a 404); the document
+#: names the one model served, so clients and generated tests reach the real routes.
+ModelName = Annotated[
+    str, Path(description=f"Must be {MODEL_NAME!r}.", json_schema_extra={"enum": [MODEL_NAME]})
+]
 
 
 def create_router(deps: Dependencies) -> Router:
@@ -71,7 +76,7 @@ def create_router(deps: Dependencies) -> Router:
         summary="v2 model ready",
         responses=responses("Ready (a 503 says not ready).", 404, 503),
     )
-    def v2_model_ready(model: str) -> Response[V2ReadyResponse]:
+    def v2_model_ready(model: ModelName) -> Response[V2ReadyResponse]:
         """Like server ready, for the one model this server has."""
         check_model_name(model)
         return v2_ready()
@@ -82,7 +87,7 @@ def create_router(deps: Dependencies) -> Router:
         summary="v2 model metadata",
         responses=responses("``$metadata_model_response``.", 404, 503),
     )
-    def v2_model_metadata(model: str) -> V2ModelMetadataResponse:
+    def v2_model_metadata(model: ModelName) -> V2ModelMetadataResponse:
         """``$metadata_model_response``: one BYTES input of names, three [names, k] outputs."""
         check_model_name(model)
         version = deps.models.current().manifest.model_version
@@ -104,7 +109,7 @@ def create_router(deps: Dependencies) -> Router:
         responses=responses("``$inference_response``.", 404, *BODY_ERRORS),
     )
     def v2_infer(
-        model: str, request: Annotated[V2InferenceRequest, Body(embed=False)]
+        model: ModelName, request: Annotated[V2InferenceRequest, Body(embed=False)]
     ) -> Response[V2InferenceResponse]:
         """``$inference_request`` -> ``$inference_response``; ``parameters.top_k`` sets k
         (default 3). ``id`` is echoed only when the request has one (the protocol's rule).
