@@ -31,9 +31,9 @@ BLOCK = re.compile(
 def newest(results_dir: Path = RESULTS_DIR) -> Path:
     """The results file of the latest full (not smoke) run."""
     runs = []
-    for path in results_dir.glob("*.json"):
+    for path in results_dir.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not data.get("smoke"):
+        if "started_at" in data and not data.get("smoke"):  # the suite's, not other tools'
             runs.append((data["started_at"], path))
     if not runs:
         raise FileNotFoundError(f"no results in {results_dir}: run `make bench`")
