@@ -207,6 +207,8 @@ class Classifier:
 
     def classify(self, names: Sequence[str], top_k: int) -> list[Outcome]:
         """Classify names in one batched pass; each name yields a Prediction or a Rejection."""
+        if len(names) == 1:
+            return [self._classify_one(names[0], top_k)]
         prepared = [self.normalize(name) for name in names]
         valid_positions = [i for i, item in enumerate(prepared) if isinstance(item, str)]
         scores = self.log_probabilities([str(prepared[i]) for i in valid_positions])
@@ -225,3 +227,17 @@ class Classifier:
                 log_probabilities=tuple(value_rows[row]),
             )
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _classify_one(self, name: str, top_k: int) -> Outcome:
+        """``classify`` for one name (most API requests) without the batch bookkeeping."""
+        normalized = self.normalize(name)
+        if isinstance(normalized, Rejection):
+            return normalized
+        scores = self._run(*self.encoder.encode([normalized]))
+        best, values = self.top_k(scores, top_k)
+        labels = self.labels
+        return Prediction(
+            name=name,
+            labels=tuple(labels[index] for index in best[0].tolist()),
+            log_probabilities=tuple(values[0].tolist()),
+        )
