@@ -20,6 +20,7 @@ from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeli
 from training.train import TrainingConfig
 
 from .conftest import TINY_CONFIG, write_names
+from .test_pipeline import _options
 
 #: Tiny, and without the extra sources (their labels are not the tiny data's anyway).
 CONFIG = replace(TINY_CONFIG, extra_sources=False)
@@ -56,15 +57,7 @@ def _candidate(root: Path, data_dir: Path, config: TrainingConfig) -> Path:
 def incumbent(tmp_path_factory: pytest.TempPathFactory) -> PipelineOptions:
     """``make train``'s pipeline on the tiny data: the artifact both gates compare with."""
     root = tmp_path_factory.mktemp("incumbent")
-    options = PipelineOptions(
-        data_dir=write_names(root / "names"),
-        artifacts_dir=root / "artifacts",
-        work_dir=root / "work",
-        config=CONFIG,
-        threads=1,
-        progress=False,
-        peer=False,
-    )
+    options = _options(root, write_names(root / "names"), CONFIG)
     assert run_pipeline(options).verdict.promote
     return options
 
