@@ -92,7 +92,8 @@ pipeline-local-small: venv ## pipeline-local with a small model (CI): a tiny can
 	$(BIN)/python -m training.kubeflow.local --config '$(PIPELINE_SMALL_CONFIG)' --expect refused $(PIPELINE_ARGS)
 
 pipeline-image: ## Build the pipeline's component image with podman (training/kubeflow/Dockerfile)
-	podman build -f training/kubeflow/Dockerfile -t $(PIPELINE_IMAGE) .
+	podman build -f training/kubeflow/Dockerfile \
+		--ignorefile training/kubeflow/Dockerfile.dockerignore -t $(PIPELINE_IMAGE) .
 
 # -- API Gateway function (SAM): validate, build, local invoke, OpenAPI ------------------------
 SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
