@@ -26,6 +26,19 @@ JOBS_PREFIX = "jobs/"
 DERIVED_JOB_PREFIX = "job-"
 
 
+class JobBatch(BaseModel):
+    """One message of the job; its digest tells its results from another message's under the
+    same batch id (which the worker refuses to overwrite: that batch can never complete)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_id: str = Field(pattern=BATCH_ID_PATTERN, description="results/<batch_id>.jsonl")
+    message_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="What its batch summary's message_sha256 must be."
+    )
+    names: int | None = Field(default=None, ge=1, description="Names inline; null: claim check")
+
+
 class JobManifest(BaseModel):
     """``jobs/<job_id>.json``: the batches one submitted file became, in input order."""
 
@@ -47,10 +60,13 @@ class JobManifest(BaseModel):
     source: str = Field(
         description="'inline' or the claim-check s3:// URI the file was uploaded to"
     )
-    batch_ids: list[str] = Field(
-        min_length=1, description="The job's batch ids in input order: results/<batch_id>.jsonl"
-    )
+    batches: list[JobBatch] = Field(min_length=1, description="The job's batches in input order.")
     created_at: datetime
+
+    @property
+    def batch_ids(self) -> list[str]:
+        """The batch ids in input order."""
+        return [batch.batch_id for batch in self.batches]
 
 
 def job_key(job_id: str) -> str:

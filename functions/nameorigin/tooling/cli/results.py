@@ -9,7 +9,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +62,7 @@ class Progress:
     dead: dict[str, str] = field(default_factory=dict)  # batch id → why it failed
 
     def settled(self, batch_ids: Sequence[str]) -> bool:
-        """Every batch either has results or is in the DLQ."""
+        """Every batch either has results or has failed (in the DLQ, or doomed)."""
         return all(b in self.done or b in self.dead for b in batch_ids)
 
 
@@ -71,10 +71,15 @@ def wait_for_batches(
     batch_ids: Sequence[str],
     wait_seconds: float,
     dead_letters: Callable[[], dict[str, str]] | None,
+    digests: Mapping[str, str] | None = None,
     dlq_every: float = 3.0,
 ) -> Progress:
     """Poll summaries (and the DLQ) until every batch is done or dead, or nothing moved for
-    ``wait_seconds`` (then some are neither: the caller reports a timeout)."""
+    ``wait_seconds`` (then some are neither: the caller reports a timeout).
+
+    ``digests``: batch id → its message's sha256 (from a job manifest). A summary of another
+    message under that id means the worker will refuse ours: that batch is dead already.
+    """
     state = Progress()
     deadline = time.monotonic() + wait_seconds
     next_dlq = time.monotonic()
@@ -84,7 +89,13 @@ def wait_for_batches(
             if batch_id in state.done:
                 continue
             summary = store.read_summary(batch_id)
-            if summary is not None:
+            expected = (digests or {}).get(batch_id)
+            if summary is not None and expected and summary.message_sha256 != expected:
+                state.dead[batch_id] = (
+                    f"batch_id {batch_id!r} already holds the results of a different message "
+                    "(the worker refuses to overwrite them; its message ends in the DLQ)"
+                )
+            elif summary is not None:
                 state.done[batch_id] = summary
                 state.dead.pop(batch_id, None)  # redriven and done meanwhile
                 deadline = time.monotonic() + wait_seconds
@@ -108,7 +119,7 @@ def dead_letter_reasons(
         for message in peek_all(aws.sqs, dlq_url):
             batch_id = message_batch_id(message["Body"], settings)
             if batch_id is not None:
-                reasons[batch_id] = diagnose(message["Body"], settings, store)
+                reasons[batch_id] = "in the DLQ: " + diagnose(message["Body"], settings, store)
         return reasons
 
     return check
@@ -118,7 +129,7 @@ def results(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """Wait for jobs or batches and print (or save) their results in the order the ids were given.
 
     A job's lines come out in input order with ``index`` counting from the file's first name. Exit
-    status 1 when a batch is in the DLQ (each is named, with the reason), 2 on a timeout.
+    status 1 when a batch failed or is in the DLQ (each is named, with the reason), 2 on a timeout.
     """
     aws = Aws(args.endpoint_url, args.region)
     store = S3BatchStore(aws.s3, args.bucket or settings.results_bucket, settings.results_prefix)
@@ -130,13 +141,19 @@ def results(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         if dlq_name
         else None
     )
-    state = wait_for_batches(store, wanted, args.wait, dead_letters)
+    digests = {
+        batch.batch_id: batch.message_sha256
+        for target in targets
+        if target.manifest is not None
+        for batch in target.manifest.batches
+    }
+    state = wait_for_batches(store, wanted, args.wait, dead_letters, digests)
     if state.dead:
         for target in targets:
             for batch_id in target.batch_ids:
                 if batch_id in state.dead:
                     print(
-                        f"error: {_where(target, batch_id)} is in the DLQ: {state.dead[batch_id]}",
+                        f"error: {_where(target, batch_id)} failed: {state.dead[batch_id]}",
                         file=sys.stderr,
                     )
         missing = [b for b in wanted if b not in state.done and b not in state.dead]

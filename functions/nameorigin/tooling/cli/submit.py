@@ -17,13 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from nameorigin.batch.job_manifest import DERIVED_JOB_PREFIX, JobManifest, write_manifest
+from nameorigin.batch.job_manifest import (
+    DERIVED_JOB_PREFIX,
+    JobBatch,
+    JobManifest,
+    write_manifest,
+)
 from nameorigin.batch.messages import (
     FileFormat,
     InlineBatch,
     InvalidBatchMessageError,
     ReferenceBatch,
     batch_id_of,
+    content_digest,
 )
 from nameorigin.batch.readers import iter_names
 from nameorigin.batch.store import DEFAULT_TRANSFER
@@ -147,6 +153,20 @@ def file_facts(path: Path) -> FileFacts:
     return FileFacts(digest.hexdigest(), size, lines + (last != b"\n"))
 
 
+def recorded(
+    messages: Iterable[InlineBatch | ReferenceBatch], into: list[JobBatch]
+) -> Iterator[InlineBatch | ReferenceBatch]:
+    """Pass messages through, noting each as a JobBatch of the manifest (in sending order)."""
+    for message in messages:
+        names = len(message.names) if isinstance(message, InlineBatch) else None
+        into.append(
+            JobBatch(
+                batch_id=batch_id_of(message), message_sha256=content_digest(message), names=names
+            )
+        )
+        yield message
+
+
 def derived_job_id(batch_ids: Sequence[str]) -> str:
     """A job id from its batch ids (content-derived themselves): the same file, the same job."""
     return DERIVED_JOB_PREFIX + hashlib.sha256("\n".join(batch_ids).encode()).hexdigest()[:32]
@@ -190,10 +210,12 @@ def submit(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         source = upload_source(
             aws.s3, bucket, settings.upload_prefix, path, facts.sha256, not args.quiet
         )
-        batch_ids = _send_reference(aws.sqs, queue_url, source, args, settings)
+        batches = _send_reference(aws.sqs, queue_url, source, args, settings)
     else:
         source = "inline"
-        batch_ids, names = _send_inline(aws.sqs, queue_url, path, resolved, args, settings)
+        batches = _send_inline(aws.sqs, queue_url, path, resolved, args, settings)
+        names = sum(batch.names or 0 for batch in batches)
+    batch_ids = [batch.batch_id for batch in batches]
     manifest = JobManifest(
         job_id=args.batch_id or derived_job_id(batch_ids),
         input_file=path.name,
@@ -204,7 +226,7 @@ def submit(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         names=names,
         top_k=args.top_k,
         source=source,
-        batch_ids=batch_ids,
+        batches=batches,
         created_at=datetime.now(UTC),
     )
     key = write_manifest(aws.s3, bucket, manifest)
@@ -220,14 +242,19 @@ def submit(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 def _send_reference(
     sqs: SQSClient, queue_url: str, uri: str, args: argparse.Namespace, settings: Settings
-) -> list[str]:
-    """One claim-check message for the uploaded file; its batch id."""
+) -> list[JobBatch]:
+    """One claim-check message for the uploaded file."""
     file_format = FileFormat(args.format) if args.format else None
     reference = ReferenceBatch(
         s3_uri=uri, format=file_format, top_k=args.top_k, batch_id=args.batch_id
     )
     reference = reference.model_copy(update={"batch_id": batch_id_of(reference)})
-    return list(send_messages(sqs, queue_url, [reference], settings.max_message_bytes))
+    batches: list[JobBatch] = []
+    for _ in send_messages(
+        sqs, queue_url, recorded([reference], batches), settings.max_message_bytes
+    ):
+        pass
+    return batches
 
 
 def _send_inline(
@@ -237,17 +264,11 @@ def _send_inline(
     file_format: FileFormat,
     args: argparse.Namespace,
     settings: Settings,
-) -> tuple[list[str], int]:
-    """The file's names packed into inline messages; their batch ids in order, and the names."""
+) -> list[JobBatch]:
+    """The file's names packed into inline messages and sent, in input order."""
     size = path.stat().st_size
     bar = progress(None, "names", f"sending {path.name}", not args.quiet and size > 1 << 20)
-    counted = 0
-
-    def count(names: int) -> None:
-        nonlocal counted
-        counted += names
-        bar.update(names)
-
+    batches: list[JobBatch] = []
     try:
         with path.open("rb") as handle:
             messages = pack_messages(
@@ -256,13 +277,16 @@ def _send_inline(
                 batch_id=args.batch_id,
                 max_names=settings.max_batch_names,
                 max_bytes=settings.max_message_bytes,
-                on_names=count,
+                on_names=bar.update,
             )
-            batch_ids = list(send_messages(sqs, queue_url, messages, settings.max_message_bytes))
+            for _ in send_messages(
+                sqs, queue_url, recorded(messages, batches), settings.max_message_bytes
+            ):
+                pass
     except InvalidBatchMessageError as error:
         raise CliError(f"{path}: {error.reason}") from error
     finally:
         bar.close()
-    if not batch_ids:
+    if not batches:
         raise CliError(f"{path} holds no names")
-    return batch_ids, counted
+    return batches
