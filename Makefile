@@ -204,13 +204,14 @@ queue-down: ## Stop the local poller and moto server started by queue-up
 		if [ -f $(BATCH_STATE)/$$name.pid ]; then kill "$$(cat $(BATCH_STATE)/$$name.pid)" 2>/dev/null || true; \
 		rm -f $(BATCH_STATE)/$$name.pid; echo "stopped $$name"; fi; done
 
-submit: venv ## Submit a names file to the local queue: make submit FILE=names.txt (prints batch ids)
+submit: venv ## Submit a names file to the local queue as one job: make submit FILE=names.txt (prints the job id)
 	@test -n "$(FILE)" || { echo "usage: make submit FILE=names.txt|.csv|.jsonl"; exit 1; }
 	@$(BATCH_CLI) submit $(FILE)
 
-results: venv ## Wait for and print results: make results BATCH_ID="id …" [OUT=results.jsonl]
-	@test -n "$(BATCH_ID)" || { echo "usage: make results BATCH_ID=<id printed by submit>"; exit 1; }
-	@$(BATCH_CLI) results $(BATCH_ID) $(if $(OUT),--output $(OUT))
+# BATCH_ID= (plain batch ids, as before jobs) still works.
+results: venv ## Wait for a job's batches, write one file in input order: make results JOB_ID=<id> [OUT=results.jsonl]
+	@test -n "$(or $(JOB_ID),$(BATCH_ID))" || { echo "usage: make results JOB_ID=<id printed by submit> [OUT=results.jsonl]"; exit 1; }
+	@$(BATCH_CLI) results $(or $(JOB_ID),$(BATCH_ID)) $(if $(OUT),--output $(OUT))
 
 dlq: venv ## List the local dead-letter queue, with why each message failed
 	@$(BATCH_CLI) dlq list
