@@ -26,7 +26,7 @@ help: ## List the targets
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[http,train,dev,cli]'
+	$(BIN)/pip install --quiet -e '.[http,train,dev,cli,pipeline]'
 	touch $@
 
 venv: $(BIN)/.installed ## Create/refresh the development environment (.venv)
@@ -87,6 +87,27 @@ experiments: venv ## Train each modelling lever on the same split (~30 min); doc
 	$(BIN)/python -m training.experiments $(NAMEORIGIN_DATA_DIR)
 	$(BIN)/python -m training.report
 
+# -- The training pipeline on Kubeflow Pipelines (docs/kubeflow.md) ----------------------------
+# `make pipeline-local`: the compiled graph with kfp's local runner, every component a subprocess
+# of this venv; compares with artifacts/ like `make train` but publishes to .cache/pipeline/store
+# (artifacts/ is never written). PIPELINE_CONFIG: TrainingConfig overrides as JSON;
+# PIPELINE_ARGS: more options (python -m training.kubeflow.local -h). CI runs the small config.
+PIPELINE_CONFIG ?= {}
+PIPELINE_ARGS ?=
+PIPELINE_SMALL_CONFIG := {"epochs": 1, "embedding_dim": 8, "hidden_size": 16, "ngram_buckets": 4096, "patience": 0, "extra_sources": false}
+PIPELINE_IMAGE ?= ghcr.io/nameorigin/nameorigin-training:0.1.0
+
+.PHONY: pipeline-local pipeline-local-small pipeline-image
+pipeline-local: venv ## Data check → … → gate → publish with kfp's local runner (FORCE=1, PIPELINE_CONFIG=json)
+	$(BIN)/python -m training.kubeflow.local $(if $(FORCE),--force) --config '$(PIPELINE_CONFIG)' $(PIPELINE_ARGS)
+
+pipeline-local-small: venv ## pipeline-local with a small model (CI): a tiny candidate must be refused
+	$(BIN)/python -m training.kubeflow.local --config '$(PIPELINE_SMALL_CONFIG)' --expect refused $(PIPELINE_ARGS)
+
+pipeline-image: ## Build the pipeline's component image with podman (training/kubeflow/Dockerfile)
+	podman build -f training/kubeflow/Dockerfile \
+		--ignorefile training/kubeflow/Dockerfile.dockerignore -t $(PIPELINE_IMAGE) .
+
 # -- API Gateway function (SAM): validate, build, local invoke, OpenAPI ------------------------
 SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 # The Lambda runtime's Python (template.yaml: python3.12); `make invoke` runs the built package
@@ -123,9 +144,10 @@ print-%: ## Print a make variable (tests ask for LAMBDA_PYTHON)
 invoke: venv .aws-sam/build/template.yaml $(RIC_DIR)/.installed ## Run EVENT=events/api/x.json through the built function (Lambda RIE)
 	$(BIN)/python events/invoke.py $(EVENT) --rie $(RIE) --python $(LAMBDA_PYTHON) --ric-dir $(RIC_DIR)
 
-generate: venv ## Rewrite every generated file: docs/openapi.json, batch and manifest JSON Schemas
+generate: venv ## Rewrite every generated file: docs/openapi.json, JSON Schemas, the Kubeflow pipeline
 	$(BIN)/python -m nameorigin.tooling.generate
 	$(BIN)/python -m training.schema artifacts
+	$(BIN)/python -m training.kubeflow.graph
 
 # -- Supply chain (docs/reliability.md): hashed lock files, pip-audit, CycloneDX SBOMs ------------
 # The locks pin every runtime distribution, indirect ones too, with the sha256 of every file PyPI
@@ -195,13 +217,14 @@ queue-down: ## Stop the local poller and moto server started by queue-up
 		if [ -f $(BATCH_STATE)/$$name.pid ]; then kill "$$(cat $(BATCH_STATE)/$$name.pid)" 2>/dev/null || true; \
 		rm -f $(BATCH_STATE)/$$name.pid; echo "stopped $$name"; fi; done
 
-submit: venv ## Submit a names file to the local queue: make submit FILE=names.txt (prints batch ids)
+submit: venv ## Submit a names file to the local queue as one job: make submit FILE=names.txt (prints the job id)
 	@test -n "$(FILE)" || { echo "usage: make submit FILE=names.txt|.csv|.jsonl"; exit 1; }
 	@$(BATCH_CLI) submit $(FILE)
 
-results: venv ## Wait for and print results: make results BATCH_ID="id …" [OUT=results.jsonl]
-	@test -n "$(BATCH_ID)" || { echo "usage: make results BATCH_ID=<id printed by submit>"; exit 1; }
-	@$(BATCH_CLI) results $(BATCH_ID) $(if $(OUT),--output $(OUT))
+# BATCH_ID= (plain batch ids, as before jobs) still works.
+results: venv ## Wait for a job's batches, write one file in input order: make results JOB_ID=<id> [OUT=results.jsonl]
+	@test -n "$(or $(JOB_ID),$(BATCH_ID))" || { echo "usage: make results JOB_ID=<id printed by submit> [OUT=results.jsonl]"; exit 1; }
+	@$(BATCH_CLI) results $(or $(JOB_ID),$(BATCH_ID)) $(if $(OUT),--output $(OUT))
 
 dlq: venv ## List the local dead-letter queue, with why each message failed
 	@$(BATCH_CLI) dlq list

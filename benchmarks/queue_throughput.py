@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _local_aws import moto_server, surnames
 
+from nameorigin.batch.job_manifest import read_manifest
 from nameorigin.batch.store import S3BatchStore
 from nameorigin.tooling import cli, topology
 
@@ -60,11 +61,11 @@ def main() -> None:
             started = time.perf_counter()
             printed = io.StringIO()
             argv = ["submit", str(source), "--queue", created.queue_url, "--quiet"]
-            assert cli.main(argv, printed) == 0
-            batch_ids = printed.getvalue().split()
+            assert cli.main([*argv, "--bucket", created.bucket], printed) == 0
+            job_id = printed.getvalue().strip()
             submitted = time.perf_counter()
             output = Path(scratch) / "results.jsonl"
-            argv = ["results", *batch_ids, "--bucket", created.bucket, "--output", str(output)]
+            argv = ["results", job_id, "--bucket", created.bucket, "--output", str(output)]
             assert cli.main(argv, io.StringIO()) == 0
             finished = time.perf_counter()
         finally:
@@ -73,6 +74,9 @@ def main() -> None:
         lines = sum(1 for _ in output.open("rb"))
         assert lines == args.names, (lines, args.names)
         store = S3BatchStore(boto3.client("s3"), created.bucket)
+        manifest = read_manifest(store.client, created.bucket, job_id)
+        assert manifest is not None
+        batch_ids = manifest.batch_ids
         summaries = [store.read_summary(batch_id) for batch_id in batch_ids]
         classify = sum(s.timings.classify_seconds for s in summaries if s is not None)
         write = sum(s.timings.write_seconds for s in summaries if s is not None)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from nameorigin.tooling.generate import REPOSITORY, generated_files
+from training.kubeflow.graph import COMPILED, compiled_text
 from training.schema import SCHEMA_FILE, manifest_schema_text
 
 EXPECTED = {
     **{path.relative_to(REPOSITORY).as_posix(): text for path, text in generated_files().items()},
     f"artifacts/{SCHEMA_FILE}": manifest_schema_text(),
+    COMPILED.relative_to(REPOSITORY).as_posix(): compiled_text(),
 }
 
 

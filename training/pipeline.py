@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import torch
 
 from nameorigin.core.encoding import CharacterEncoder
@@ -41,7 +43,7 @@ from training.export import PARITY_TOLERANCE, ParityReport, check_graph, check_p
 from training.metrics import labelled_set
 from training.model import NameClassifierEnsemble
 from training.naive_bayes import fit_naive_bayes, tune_naive_bayes_weight
-from training.onnx_graph import OPSET
+from training.onnx_graph import OPSET, round_tables_to_half
 from training.plots import CONFUSION_PNG, CURVES_PNG, plot_confusion, plot_curves
 from training.promote import Verdict, artifact_scorer, judge, replace_directory
 from training.schema import write_schema
@@ -52,7 +54,7 @@ from training.sources import (
     package_versions,
     read_sources,
 )
-from training.train import TrainingConfig, names_logits, train
+from training.train import EpochRecord, TrainingConfig, names_logits, train
 
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.onnx"
@@ -259,6 +261,167 @@ def _parity_names(corpus: Corpus) -> list[str]:
     return sorted(set(corpus.tutorial_test.names) | set(corpus.cross_source_test.names))
 
 
+@dataclass(frozen=True)
+class TrainedModel:
+    """The train step's result: a calibrated model not yet exported, and how it got there.
+
+    The Kubeflow components hand it from the train step to export and parity as a checkpoint
+    (:mod:`training.kubeflow.handoff`); ``make train`` keeps it in memory.
+    """
+
+    model: NameClassifierEnsemble
+    history: list[EpochRecord]
+    best_epochs: list[int]
+    naive_bayes_weight: float
+    calibration: Calibration
+    seconds: float
+
+
+def train_candidate(
+    corpus: Corpus,
+    config: TrainingConfig,
+    *,
+    progress: bool = True,
+    rule: NormalizationRule = DEFAULT_RULE,
+) -> TrainedModel:
+    """Train the network and its naive Bayes head on ``corpus.train``, then calibrate."""
+    encoder = CharacterEncoder(rule.alphabet)
+    labels = corpus.labels
+    started = time.monotonic()
+    result = train(config, corpus.train, corpus.validation, encoder, labels, progress=progress)
+    naive_bayes_weight = 0.0
+    if config.ngram_dim:
+        fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
+        validation_set = labelled_set(
+            "validation", corpus.validation.names, corpus.validation.targets, len(labels)
+        )
+        residual = (1.0 - config.class_weight_power) * result.log_prior
+        naive_bayes_weight = tune_naive_bayes_weight(
+            result.model, validation_set, encoder, labels, residual
+        )
+    fitted = calibrate(result.model, result.log_prior, corpus, encoder, config.prior_adjustment)
+    training_seconds = time.monotonic() - started
+    _log(
+        f"trained in {training_seconds:.0f} s; naive Bayes weight {naive_bayes_weight}, "
+        f"prior adjustment τ {fitted.prior_adjustment:.1f}, "
+        f"temperature {fitted.temperature:.3f}"
+    )
+    return TrainedModel(
+        result.model,
+        result.history,
+        result.best_epochs,
+        naive_bayes_weight,
+        fitted,
+        training_seconds,
+    )
+
+
+def export_candidate(
+    trained: TrainedModel,
+    dataset: NamesDataset,
+    corpus: Corpus,
+    candidate_dir: Path,
+    training_info: dict[str, Any],
+    rule: NormalizationRule = DEFAULT_RULE,
+) -> Manifest:
+    """Export the model to ONNX, check the graph, and write its manifest (metrics come later)."""
+    model_path = candidate_dir / MODEL_FILE
+    export_onnx(trained.model, model_path)
+    check_graph(model_path, len(corpus.labels), OPSET)
+    temperature = trained.calibration.temperature
+    manifest = make_manifest(dataset, model_path, temperature, training_info, rule)
+    write_manifest(manifest, candidate_dir)
+    return manifest
+
+
+def check_candidate_parity(
+    trained: TrainedModel,
+    candidate_dir: Path,
+    corpus: Corpus,
+    rule: NormalizationRule = DEFAULT_RULE,
+) -> ParityReport:
+    """The exported graph must answer as the torch model on every held-out name, padded far."""
+    encoder = CharacterEncoder(rule.alphabet)
+    # The torch model as exported: export rounds its tables in place, a model reloaded from a
+    # checkpoint taken before export (the Kubeflow parity step's) is not rounded yet. Idempotent.
+    round_tables_to_half(trained.model)
+    parity_tokens, parity_lengths = encoder.encode(_parity_names(corpus), pad_to=MAX_NAME_LENGTH)
+    parity = check_parity(trained.model, candidate_dir / MODEL_FILE, parity_tokens, parity_lengths)
+    _log(
+        f"parity on {parity.examples} held-out names: max |Δ| {parity.max_abs_difference:.1e}, "
+        f"padding Δ {parity.max_padding_difference:.1e}"
+    )
+    return parity
+
+
+def training_record(
+    trained: TrainedModel,
+    dataset: NamesDataset,
+    corpus: Corpus,
+    config: TrainingConfig,
+    threads: int,
+) -> dict[str, Any]:
+    """The manifest's ``training`` entry: config, time, fitted values, data and split sizes."""
+    return {
+        "config": config.to_dict(),
+        "seconds": round(trained.seconds, 1),
+        "threads": threads,
+        "best_epochs": trained.best_epochs,
+        "prior_adjustment": trained.calibration.prior_adjustment,
+        "naive_bayes_weight": trained.naive_bayes_weight,
+        "served_prior": "logits - τ·log(training prior), τ tuned for validation balanced "
+        "accuracy (uniform at τ = 1 - class_weight_power)",
+        "data_lines": dataset.lines_read,
+        "examples": len(dataset),
+        "train_pairs": len(corpus.train),
+        "longest_name": max(len(name) for name in dataset.names),
+        "extra_sources": corpus.info.get("extra_sources", {}),
+        "torch": torch.__version__,
+    }
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    """The evaluate step's result: ``metrics.json``'s content and the tutorial-test confusion.
+
+    ``confusion`` is normalized by row, as plotted.
+    """
+
+    metrics: dict[str, Any]
+    confusion: npt.NDArray[np.float64]
+
+
+def score_candidate(
+    candidate_dir: Path,
+    corpus: Corpus,
+    parity: ParityReport,
+    history: list[EpochRecord],
+    *,
+    peer: bool,
+    baselines: dict[str, Contender] | None = None,
+    rule: NormalizationRule = DEFAULT_RULE,
+) -> ScoredCandidate:
+    """Score the exported candidate with every set and baseline; complete its folder."""
+    manifest = load_manifest(candidate_dir)
+    # Scored through the serving code on the written artifact, exactly as a client would get it.
+    report, figures = evaluate_artifact(candidate_dir, corpus, peer=peer, baselines=baselines)
+    manifest = manifest.model_copy(
+        update={"metrics": {**figures, "parity_max_abs_difference": parity.max_abs_difference}}
+    )
+    write_manifest(manifest, candidate_dir)
+    load_manifest(candidate_dir)  # the written pair must load the way serving loads it
+
+    metrics = metrics_document(manifest, corpus, report, figures, parity)
+    (candidate_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
+    test = corpus.tutorial_test
+    scorer, _ = artifact_scorer(candidate_dir, corpus.labels, rule)
+    matrix = confusion(scorer(list(test.names)), test.targets, len(corpus.labels))
+    plot_confusion(matrix, corpus.labels, candidate_dir / CONFUSION_PNG)
+    plot_curves(history, candidate_dir / CURVES_PNG)
+    write_schema(candidate_dir)
+    return ScoredCandidate(metrics, matrix)
+
+
 def build_candidate(
     dataset: NamesDataset,
     corpus: Corpus,
@@ -270,86 +433,22 @@ def build_candidate(
     """Train, calibrate, export, verify and score into ``candidate_dir``; returns its metrics.
 
     ``baselines`` defaults to training naive Bayes and logistic regression on the same names.
+    The steps are those the Kubeflow pipeline runs as separate components (training/kubeflow/).
     """
-    encoder = CharacterEncoder(rule.alphabet)
-    labels = corpus.labels
-    started = time.monotonic()
-    result = train(
-        options.config,
-        corpus.train,
-        corpus.validation,
-        encoder,
-        labels,
-        progress=options.progress,
+    trained = train_candidate(corpus, options.config, progress=options.progress, rule=rule)
+    record = training_record(trained, dataset, corpus, options.config, options.threads)
+    export_candidate(trained, dataset, corpus, candidate_dir, record, rule)
+    parity = check_candidate_parity(trained, candidate_dir, corpus, rule)
+    scored = score_candidate(
+        candidate_dir,
+        corpus,
+        parity,
+        trained.history,
+        peer=options.peer,
+        baselines=baselines,
+        rule=rule,
     )
-    naive_bayes_weight = 0.0
-    if options.config.ngram_dim:
-        fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
-        validation_set = labelled_set(
-            "validation", corpus.validation.names, corpus.validation.targets, len(labels)
-        )
-        residual = (1.0 - options.config.class_weight_power) * result.log_prior
-        naive_bayes_weight = tune_naive_bayes_weight(
-            result.model, validation_set, encoder, labels, residual
-        )
-    fitted = calibrate(
-        result.model, result.log_prior, corpus, encoder, options.config.prior_adjustment
-    )
-    training_seconds = time.monotonic() - started
-    _log(
-        f"trained in {training_seconds:.0f} s; naive Bayes weight {naive_bayes_weight}, "
-        f"prior adjustment τ {fitted.prior_adjustment:.1f}, "
-        f"temperature {fitted.temperature:.3f}"
-    )
-
-    model_path = candidate_dir / MODEL_FILE
-    export_onnx(result.model, model_path)
-    check_graph(model_path, len(labels), OPSET)
-    parity_names = _parity_names(corpus)
-    parity_tokens, parity_lengths = encoder.encode(parity_names, pad_to=MAX_NAME_LENGTH)
-    parity = check_parity(result.model, model_path, parity_tokens, parity_lengths)
-    _log(
-        f"parity on {parity.examples} held-out names: max |Δ| {parity.max_abs_difference:.1e}, "
-        f"padding Δ {parity.max_padding_difference:.1e}"
-    )
-
-    training_info = {
-        "config": options.config.to_dict(),
-        "seconds": round(training_seconds, 1),
-        "threads": options.threads,
-        "best_epochs": result.best_epochs,
-        "prior_adjustment": fitted.prior_adjustment,
-        "naive_bayes_weight": naive_bayes_weight,
-        "served_prior": "logits - τ·log(training prior), τ tuned for validation balanced "
-        "accuracy (uniform at τ = 1 - class_weight_power)",
-        "data_lines": dataset.lines_read,
-        "examples": len(dataset),
-        "train_pairs": len(corpus.train),
-        "longest_name": max(len(name) for name in dataset.names),
-        "extra_sources": corpus.info.get("extra_sources", {}),
-        "torch": torch.__version__,
-    }
-    manifest = make_manifest(dataset, model_path, fitted.temperature, training_info, rule)
-    write_manifest(manifest, candidate_dir)
-    # Scored through the serving code on the written artifact, exactly as a client would get it.
-    report, figures = evaluate_artifact(
-        candidate_dir, corpus, peer=options.peer, baselines=baselines
-    )
-    manifest = manifest.model_copy(
-        update={"metrics": {**figures, "parity_max_abs_difference": parity.max_abs_difference}}
-    )
-    write_manifest(manifest, candidate_dir)
-    load_manifest(candidate_dir)  # the written pair must load the way serving loads it
-
-    metrics = metrics_document(manifest, corpus, report, figures, parity)
-    (candidate_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
-    test = corpus.tutorial_test
-    scorer, _ = artifact_scorer(candidate_dir, labels, rule)
-    matrix = confusion(scorer(list(test.names)), test.targets, len(labels))
-    plot_confusion(matrix, labels, candidate_dir / CONFUSION_PNG)
-    plot_curves(result.history, candidate_dir / CURVES_PNG)
-    write_schema(candidate_dir)
-    return metrics
+    return scored.metrics
 
 
 def run_pipeline(options: PipelineOptions) -> PipelineResult:
@@ -387,10 +486,15 @@ def gate(corpus: Corpus, metrics: dict[str, Any], options: PipelineOptions) -> V
     """Compare with the current artifact re-scored on the same sets (force skips the check)."""
     if options.force:
         return Verdict(True, "forced")
-    if not (options.artifacts_dir / "manifest.json").exists():
+    return judge_against(corpus, metrics, options.artifacts_dir)
+
+
+def judge_against(corpus: Corpus, metrics: dict[str, Any], incumbent_dir: Path | None) -> Verdict:
+    """The gate proper: the candidate's evaluations against ``incumbent_dir`` re-scored now."""
+    if incumbent_dir is None or not (incumbent_dir / "manifest.json").exists():
         return judge(metrics["evaluations"], None)
     try:
-        scorer, _ = artifact_scorer(options.artifacts_dir, corpus.labels, DEFAULT_RULE)
+        scorer, _ = artifact_scorer(incumbent_dir, corpus.labels, DEFAULT_RULE)
     except ArtifactError as error:
         raise ArtifactError(f"current artifact cannot be compared ({error}); use FORCE=1") from None
     incumbent = evaluate(corpus, {MODEL: Contender(scorer)}, None, rounds=0)

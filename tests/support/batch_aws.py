@@ -161,3 +161,20 @@ def expected_lines(classifier: Classifier, names: list[str], top_k: int) -> list
 def keys(s3: S3Client, bucket: str, prefix: str = "results/") -> list[str]:
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
     return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+#: Same answers up to float rounding: a name scored in another batch composition may differ in the
+#: last bits (onnxruntime picks kernels by batch shape), never in its labels.
+LINE_TOLERANCE = 1e-5
+
+
+def assert_lines_match(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    """Result lines equal the expected ones: same fields and labels, numbers within tolerance."""
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected, strict=True):
+        assert got.keys() == want.keys(), (got, want)
+        for key, value in want.items():
+            if key in {"log_probabilities", "probabilities"}:
+                assert got[key] == pytest.approx(value, abs=LINE_TOLERANCE), (got, want)
+            else:
+                assert got[key] == value, (got, want)

@@ -1,11 +1,13 @@
 """What many tests (and the benchmarks) share: a Lambda context, loopback ports, a real moto
-server, and the names data set. One copy of each instead of one per test module."""
+server, the names data set, and hadolint. One copy of each instead of one per test module."""
 
 from __future__ import annotations
 
 import os
 import random
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,3 +83,19 @@ def surnames(count: int, seed: int = 3) -> list[str]:
         syllables = ["ka", "to", "mi", "ro", "sch", "ni", "vic", "ez", "son", "li", "ng", "ov"]
         pool = ["".join(rng.choice(syllables) for _ in range(3)).title() for _ in range(20_000)]
     return [rng.choice(pool) for _ in range(count)]
+
+
+def hadolint_findings(dockerfile: Path) -> str:
+    """What hadolint (installed beside the interpreter by ``make venv``) says about a container
+    file at the strictest threshold; empty when it is clean."""
+    hadolint = Path(sys.executable).parent / "hadolint"
+    assert hadolint.is_file(), "hadolint not found beside the interpreter: run `make venv`"
+    result = subprocess.run(
+        [str(hadolint), "--failure-threshold", "style", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    findings = (result.stdout + result.stderr).strip()
+    return findings or ("" if result.returncode == 0 else f"exit status {result.returncode}")

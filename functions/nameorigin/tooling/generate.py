@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from nameorigin import batch
+from nameorigin.batch.job_manifest import JobManifest
 from nameorigin.batch.messages import BatchMessage
 from nameorigin.batch.results import BatchSummary, ResultLine
 from nameorigin.routes.resolver import openapi_document
@@ -41,6 +42,10 @@ def schemas() -> dict[str, dict[str, Any]]:
         "batch-summary.schema.json": (
             BatchSummary.model_json_schema(),
             "results/<batch_id>.summary.json, written once the results object is complete.",
+        ),
+        "job-manifest.schema.json": (
+            JobManifest.model_json_schema(),
+            "jobs/<job_id>.json: the batches one submitted file became, in input order.",
         ),
     }
     return {

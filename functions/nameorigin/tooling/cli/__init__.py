@@ -2,8 +2,9 @@
 
 Works against AWS or any endpoint (``--endpoint-url`` or boto3's own ``AWS_ENDPOINT_URL``). Queue,
 DLQ and bucket come from flags or from ``NAMEORIGIN_BATCH_QUEUE``, ``NAMEORIGIN_BATCH_DLQ`` and
-``NAMEORIGIN_RESULTS_BUCKET`` (read through ``Settings``). Batch ids go to stdout, one a line, and
-everything meant for people goes to stderr, so ``ids=$(nameorigin-batch submit names.txt)`` works.
+``NAMEORIGIN_RESULTS_BUCKET`` (read through ``Settings``). ``submit`` prints one job id to stdout
+(the file's batches are listed in the job's manifest) and everything meant for people goes to
+stderr, so ``job=$(nameorigin-batch submit names.txt)`` then ``results "$job"`` works.
 """
 
 import argparse
@@ -33,10 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--bucket", help="results bucket (NAMEORIGIN_RESULTS_BUCKET)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("submit", parents=[common], help="send a file of names")
+    p = commands.add_parser("submit", parents=[common], help="send a file of names as one job")
     p.add_argument("file", help="names file: .txt (one a line), .csv or .jsonl")
     p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
-    p.add_argument("--batch-id", help="batch id (several messages get -00001, -00002 …)")
+    p.add_argument(
+        "--job-id",
+        "--batch-id",
+        dest="batch_id",
+        help="job id; its inline messages' batch ids are ID-00001, ID-00002 …",
+    )
     p.add_argument("--format", choices=[f.value for f in FileFormat])
     p.add_argument(
         "--reference-threshold",
@@ -49,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=submit)
 
     p = commands.add_parser("results", parents=[common], help="wait for and print results")
-    p.add_argument("batch_ids", nargs="+", metavar="BATCH_ID")
-    p.add_argument("--wait", type=float, default=300, help="seconds to wait for each batch")
+    p.add_argument("batch_ids", nargs="+", metavar="JOB_ID", help="job ids (or plain batch ids)")
+    p.add_argument(
+        "--wait", type=float, default=300, help="seconds to wait with no batch finishing"
+    )
     p.add_argument("--output", "-o", help="save the JSONL here instead of printing it")
     p.add_argument("--summary-only", action="store_true", help="print the summaries instead")
     p.set_defaults(run=results)

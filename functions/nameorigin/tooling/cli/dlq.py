@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, TextIO
 from botocore.exceptions import ClientError
 
 from nameorigin.batch.messages import (
+    BatchMessage,
     InvalidBatchMessageError,
     ReferenceBatch,
     batch_id_of,
+    content_digest,
     parse_message,
 )
+from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import Settings
 from nameorigin.tooling.cli.aws import SEND_BATCH_MAX_ENTRIES, Aws
 
@@ -64,8 +67,9 @@ def release(sqs: SQSClient, queue_url: str, messages: Sequence[MessageTypeDef]) 
         )
 
 
-def diagnose(body: str, settings: Settings) -> str:
-    """Why a dead-lettered message failed, as far as the message itself can tell."""
+def diagnose(body: str, settings: Settings, store: S3BatchStore | None = None) -> str:
+    """Why a dead-lettered message failed, as far as the message (and, given ``store``, the
+    results bucket) can tell."""
     try:
         message = parse_message(
             body,
@@ -74,6 +78,9 @@ def diagnose(body: str, settings: Settings) -> str:
         )
     except InvalidBatchMessageError as error:
         return f"invalid: {error.reason}"
+    known = _stored_fault(message, store) if store is not None else None
+    if known is not None:
+        return f"invalid: {known}"
     kind = "claim check" if isinstance(message, ReferenceBatch) else "inline"
     return (
         f"valid {kind} message (batch {batch_id_of(message)}): it failed at processing time "
@@ -82,11 +89,41 @@ def diagnose(body: str, settings: Settings) -> str:
     )
 
 
+def _stored_fault(message: BatchMessage, store: S3BatchStore) -> str | None:
+    """The worker's reason for the faults the bucket shows: a batch id holding another message's
+    results, or a claim check whose file is not there."""
+    batch_id = batch_id_of(message)
+    summary = store.read_summary(batch_id)
+    if summary is not None and summary.message_sha256 != content_digest(message):
+        return f"batch_id {batch_id!r} already holds the results of a different message"
+    if isinstance(message, ReferenceBatch):
+        try:
+            store.client.head_object(Bucket=message.bucket, Key=message.key)
+        except ClientError as error:
+            return f"cannot read {message.s3_uri}: {error.response.get('Error', {}).get('Code')}"
+    return None
+
+
+def message_batch_id(body: str, settings: Settings) -> str | None:
+    """The batch id a message body stands for, or None when it is no valid message."""
+    try:
+        message = parse_message(
+            body,
+            max_message_bytes=settings.max_message_bytes,
+            max_batch_names=settings.max_batch_names,
+        )
+    except InvalidBatchMessageError:
+        return None
+    return batch_id_of(message)
+
+
 def dlq(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """List dead-lettered messages with a diagnosis, or move them back to the queue."""
     aws = Aws(args.endpoint_url, args.region)
     dlq_url = aws.queue_url(args.dlq or settings.batch_dlq, "dlq")
     if args.action == "list":
+        bucket = args.bucket or settings.results_bucket
+        store = S3BatchStore(aws.s3, bucket, settings.results_prefix) if bucket else None
         for message in peek_all(aws.sqs, dlq_url):
             body = message["Body"]
             record = {
@@ -95,7 +132,7 @@ def dlq(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
                     message.get("Attributes", {}).get("ApproximateReceiveCount", 0)
                 ),
                 "sent_at": _iso(message.get("Attributes", {}).get("SentTimestamp")),
-                "diagnosis": diagnose(body, settings),
+                "diagnosis": diagnose(body, settings, store),
                 "body": body if len(body) <= args.body_chars else body[: args.body_chars] + "…",
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

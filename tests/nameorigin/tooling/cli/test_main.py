@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from batch_aws import sample_names
 
+from nameorigin.batch.job_manifest import read_manifest
 from nameorigin.batch.jobs import run_batch
 from nameorigin.batch.messages import batch_id_of, parse_message
 from nameorigin.batch.store import S3BatchStore
@@ -61,23 +62,31 @@ def test_a_single_name_beyond_the_message_limit_is_refused_with_a_reason() -> No
         list(pack_messages(["x" * 2_000], top_k=3, batch_id=None, max_names=9, max_bytes=1_000))
 
 
-def test_submit_sends_a_csv_inline_within_sqs_limits_and_prints_the_ids(
-    resources: topology.CreatedResources, sqs: SQSClient, tmp_path: Path
+def test_submit_sends_a_csv_inline_within_sqs_limits_as_one_job(
+    resources: topology.CreatedResources, sqs: SQSClient, s3: S3Client, tmp_path: Path
 ) -> None:
     names = sample_names(30_000)
     source = tmp_path / "people.csv"
     source.write_text(
         "id,name\n" + "".join(f'{i},"{n}"\n' for i, n in enumerate(names)), encoding="utf-8"
     )
-    status, printed = run_cli("submit", str(source), "--queue", resources.queue_url, "--quiet")
+    argv = ["submit", str(source), "--queue", resources.queue_url, "--bucket", resources.bucket]
+    status, printed = run_cli(*argv, "--quiet")
     assert status == 0
+    (job_id,) = printed.split()
+    manifest = read_manifest(s3, resources.bucket, job_id)
+    assert manifest is not None and manifest.source == "inline"
+    assert (manifest.input_file, manifest.lines, manifest.names) == ("people.csv", 30_001, 30_000)
     bodies = drain(sqs, resources.queue_url)
     assert all(len(body.encode()) <= SQS_MESSAGE_LIMIT_BYTES for body in bodies)
     messages = [parse_message(body) for body in bodies]
-    assert sorted(printed.split()) == sorted(str(message.batch_id) for message in messages)
+    assert len(messages) > 1
+    assert sorted(manifest.batch_ids) == sorted(str(message.batch_id) for message in messages)
     by_id = {message.batch_id: message for message in messages}
-    sent = [name for batch_id in printed.split() for name in by_id[batch_id].names]  # type: ignore[union-attr]
+    sent = [name for batch_id in manifest.batch_ids for name in by_id[batch_id].names]  # type: ignore[union-attr]
     assert sent == names
+    # The same file again: the same content-derived batch ids, so the same job.
+    assert run_cli(*argv, "--quiet")[1] == printed
 
 
 def test_submit_uploads_a_large_file_and_sends_one_claim_check(
@@ -90,7 +99,9 @@ def test_submit_uploads_a_large_file_and_sends_one_claim_check(
     assert status == 0
     (body,) = drain(sqs, resources.queue_url)
     message = json.loads(body)
-    assert message["batch_id"] == printed.strip()
+    manifest = read_manifest(s3, resources.bucket, printed.strip())
+    assert manifest is not None and manifest.batch_ids == [message["batch_id"]]
+    assert manifest.source == message["s3_uri"] and manifest.names is None
     bucket, key = message["s3_uri"].removeprefix("s3://").split("/", 1)
     assert bucket == resources.bucket and key.startswith("uploads/") and key.endswith("/many.txt")
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == source.read_bytes()
@@ -128,6 +139,20 @@ def test_results_gives_up_after_its_wait_with_exit_status_2(
 ) -> None:
     assert run_cli("results", "never", "--bucket", resources.bucket, "--wait", "0.5")[0] == 2
     assert "batch never has no results after 0.5 s" in capsys.readouterr().err
+
+
+def test_submit_without_a_results_bucket_sends_nothing(
+    resources: topology.CreatedResources,
+    sqs: SQSClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NAMEORIGIN_RESULTS_BUCKET", raising=False)
+    (tmp_path / "n.txt").write_text("Jordan\n", encoding="utf-8")
+    assert run_cli("submit", str(tmp_path / "n.txt"), "--queue", resources.queue_url)[0] == 1
+    assert "the job's manifest goes to the results bucket" in capsys.readouterr().err
+    assert drain(sqs, resources.queue_url) == []
 
 
 def test_a_missing_queue_is_a_clear_error(
