@@ -204,7 +204,7 @@ def test_make_sam_local_invoke_prints_the_json_result(
     assert result.returncode == 0, result.stderr[-3000:]
     printed = json.loads(result.stdout)  # stdout is the JSON result and nothing else
     assert status_and_body(printed) == api_reference["get_prediction"]
-    assert status_and_body(printed)[1]["predictions"] == ["English", "Russian"]
+    assert len(status_and_body(printed)[1]["predictions"]) == 2  # the event asks for two
 
 
 @pytest.fixture
