@@ -151,6 +151,15 @@ def _ngram_bag(
     return f"{p}_bag"
 
 
+def has_naive_bayes_head(model: NameClassifier | NameClassifierEnsemble) -> bool:
+    """A fitted head with a non-zero weight; at weight 0 it would only cost a lookup per n-gram."""
+    return (
+        isinstance(model, NameClassifierEnsemble)
+        and bool(model.ngram_log_likelihood.numel())
+        and float(model.naive_bayes_weight) != 0.0
+    )
+
+
 def _naive_bayes_head(
     model: NameClassifierEnsemble,
     bag_prefix: str,
@@ -253,7 +262,7 @@ def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.Mod
         helper.make_node("Concat", states, ["features"], axis=1),
         helper.make_node("Gemm", ["features", "head_weight", "head_bias"], ["network"], transB=1),
     ]
-    if isinstance(model, NameClassifierEnsemble) and model.ngram_log_likelihood.numel():
+    if has_naive_bayes_head(model):
         _naive_bayes_head(model, "m0_ngram", nodes, initializers)
     else:
         nodes.append(helper.make_node("Identity", ["network"], ["logits"]))
