@@ -11,6 +11,8 @@ with the torch model on the whole test split, so any mismatch in this translatio
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import numpy as np
 import numpy.typing as npt
 import onnx
@@ -151,7 +153,9 @@ def _ngram_bag(
     return f"{p}_bag"
 
 
-def has_naive_bayes_head(model: NameClassifier | NameClassifierEnsemble) -> bool:
+def has_naive_bayes_head(
+    model: NameClassifier | NameClassifierEnsemble,
+) -> TypeGuard[NameClassifierEnsemble]:
     """A fitted head with a non-zero weight; at weight 0 it would only cost a lookup per n-gram."""
     return (
         isinstance(model, NameClassifierEnsemble)
