@@ -87,6 +87,8 @@ class Corpus:
     tutorial_test: LabelledSet
     cross_source_test: LabelledSet
     info: dict[str, Any] = field(default_factory=dict)
+    #: ``validation`` by source ({"tutorial": ..., "extra": ...}); each counts once in tuning.
+    validation_sources: dict[str, Pairs] = field(default_factory=dict)
 
 
 def _by_name(pairs: Pairs) -> dict[str, list[int]]:
@@ -225,4 +227,5 @@ def build_corpus(
             "cross_source", cross_source.names, cross_source.targets, len(labels)
         ),
         info=info,
+        validation_sources={"tutorial": tutorial_validation, "extra": extra_validation},
     )

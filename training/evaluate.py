@@ -6,13 +6,12 @@ Headline scores (balanced accuracy, macro-F1, top-k with intervals) live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
-
-from training.metrics import LabelledSet, score
 
 FloatArray = npt.NDArray[np.floating[Any]]
 IntArray = npt.NDArray[np.int64]
@@ -20,18 +19,27 @@ IntArray = npt.NDArray[np.int64]
 CALIBRATION_BINS = 15
 
 
-def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> float:
-    """The temperature T minimizing the negative log-likelihood of ``softmax(logits / T)``.
+def fit_temperature(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
+) -> float:
+    """The temperature T minimizing the (row-weighted) negative log-likelihood of softmax(logits/T).
 
-    Fitted on validation names only; optimizing log T keeps T positive.
+    Fitted on validation names only; optimizing log T keeps T positive. ``weights`` lets each
+    validation source count once, as the other validation-time choices do.
     """
+    if weights is None:
+        weights = torch.ones(len(targets))
+    weights = weights.float() / weights.sum()
     log_temperature = torch.zeros((), requires_grad=True)
     optimizer = torch.optim.LBFGS([log_temperature], lr=0.1, max_iter=200)
     logits = logits.detach()
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(logits / log_temperature.exp(), targets)
+        per_row = torch.nn.functional.cross_entropy(
+            logits / log_temperature.exp(), targets, reduction="none"
+        )
+        loss = (per_row * weights).sum()
         loss.backward()  # type: ignore[no-untyped-call]
         return loss
 
@@ -44,9 +52,9 @@ PRIOR_ADJUSTMENT_GRID = tuple(round(0.1 * step, 1) for step in range(11))
 
 
 def tune_prior_adjustment(
-    logits: torch.Tensor, validation: LabelledSet, labels: tuple[str, ...], log_prior: torch.Tensor
+    logits: torch.Tensor, objective: Callable[[FloatArray], float], log_prior: torch.Tensor
 ) -> float:
-    """The τ of ``logits - τ·log_prior`` with the best validation balanced accuracy.
+    """The τ of ``logits - τ·log_prior`` with the best validation objective.
 
     Logit adjustment (Menon et al., 2021) moves the served prior towards uniform: callers send
     any language, not the tutorial's mix, so the prior is chosen for balanced accuracy on
@@ -55,7 +63,7 @@ def tune_prior_adjustment(
     best_tau, best_score = 0.0, -1.0
     for tau in PRIOR_ADJUSTMENT_GRID:
         adjusted = (logits - tau * log_prior).numpy()
-        value = score(adjusted, validation, labels, any_label=True, rounds=0)["balanced_accuracy"]
+        value = objective(adjusted)
         if value > best_score + 1e-12:
             best_tau, best_score = tau, float(value)
     return best_tau

@@ -22,7 +22,7 @@ from torch import nn
 from nameorigin.core.classifier import create_session
 from nameorigin.core.manifest import LENGTHS_INPUT, LOG_PROBABILITIES_OUTPUT, TOKENS_INPUT
 from training.model import NameClassifier, NameClassifierEnsemble
-from training.onnx_graph import OPSET, build_onnx_model, round_tables_to_half
+from training.onnx_graph import OPSET, build_onnx_model, round_tables_as_stored
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
@@ -52,7 +52,7 @@ def export_onnx(model: NameClassifier | NameClassifierEnsemble, path: Path) -> N
     not dominated by onnxruntime's per-node overhead; the parity gate proves the translation.
     """
     model.eval()
-    round_tables_to_half(model)
+    round_tables_as_stored(model)
     onnx.save(build_onnx_model(model), str(path))
 
 

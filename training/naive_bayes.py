@@ -9,13 +9,19 @@ Its weight is chosen on validation names.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 import torch
 
 from nameorigin.core.encoding import CharacterEncoder
 from training.corpus import Pairs
-from training.metrics import LabelledSet, score
 from training.model import NameClassifierEnsemble
 from training.train import EVALUATION_BATCH, names_logits
+
+FloatArray = npt.NDArray[np.floating[Any]]
 
 #: Additive smoothing of the n-gram counts (the baseline's alpha).
 SMOOTHING = 0.1
@@ -50,15 +56,15 @@ def fit_naive_bayes(
 
 def tune_naive_bayes_weight(
     model: NameClassifierEnsemble,
-    validation: LabelledSet,
+    validation: Sequence[str],
+    objective: Callable[[FloatArray], float],
     encoder: CharacterEncoder,
-    labels: tuple[str, ...],
     residual_log_prior: torch.Tensor,
 ) -> float:
-    """Set (and return) the weight with the best validation balanced accuracy (smallest on ties)."""
+    """Set (and return) the weight with the best validation objective (smallest on ties)."""
     model.naive_bayes_weight.fill_(0.0)
-    network = names_logits(model, encoder, list(validation.names)) - residual_log_prior
-    tokens, lengths = encoder.encode(list(validation.names))
+    network = names_logits(model, encoder, list(validation)) - residual_log_prior
+    tokens, lengths = encoder.encode(list(validation))
     with torch.no_grad():
         evidence = model.naive_bayes_scores(
             torch.from_numpy(tokens).long(), torch.from_numpy(lengths).long()
@@ -66,7 +72,7 @@ def tune_naive_bayes_weight(
     best_weight, best_score = 0.0, -1.0
     for weight in WEIGHT_GRID:
         combined = (network + weight * evidence).numpy()
-        value = score(combined, validation, labels, any_label=True, rounds=0)["balanced_accuracy"]
+        value = objective(combined)
         if value > best_score + 1e-12:
             best_weight, best_score = weight, float(value)
     model.naive_bayes_weight.fill_(best_weight)

@@ -40,6 +40,33 @@ def _array(tensor: torch.Tensor) -> npt.NDArray[np.float32]:
     return tensor.detach().cpu().numpy().astype(np.float32)
 
 
+#: The smallest row scale stored: float16's smallest normal number, so no scale underflows.
+MIN_ROW_SCALE = float(np.finfo(np.float16).tiny)
+
+
+def quantize_rows(
+    table: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float16]]:
+    """Symmetric int8 per row with a float16 scale per row: how the graph stores n-gram tables.
+
+    A quarter of float32 (the table is nearly all of the artifact), and per row because frequent
+    and rare n-grams' vectors differ in size by orders of magnitude. Idempotent on its own output
+    (:func:`dequantize_rows`), which keeps the parity gate exact.
+    """
+    largest = np.abs(table).max(axis=1, keepdims=True)
+    scale = np.maximum(largest / 127.0, MIN_ROW_SCALE).astype(np.float16)
+    quantized = np.clip(np.rint(table / scale.astype(np.float32)), -127, 127).astype(np.int8)
+    return quantized, scale
+
+
+def dequantize_rows(
+    quantized: npt.NDArray[np.int8], scale: npt.NDArray[np.float16]
+) -> npt.NDArray[np.float32]:
+    """The float32 values the graph computes from a quantized table (Cast, Cast, Mul)."""
+    result: npt.NDArray[np.float32] = quantized.astype(np.float32) * scale.astype(np.float32)
+    return result
+
+
 def _gru_stack(
     rnn: torch.nn.GRU,
     direction: str,
@@ -117,8 +144,8 @@ def _ngram_bag(
         "two": np.array(2, dtype=np.int64),
         "window_scale": np.array(float(size), dtype=np.float32),
         "window_offset": np.array(float(size * (5 - size) // 2), dtype=np.float32),
-        "table": _array(bag.table.weight).astype(np.float16),
     }
+    constants["table"], constants["row_scale"] = quantize_rows(_array(bag.table.weight))
     names = {key: f"{prefix}_{key}" for key in constants}
     initializers += [numpy_helper.from_array(value, names[key]) for key, value in constants.items()]
     p = prefix
@@ -140,8 +167,11 @@ def _ngram_bag(
         helper.make_node("Add", [f"{p}_lengths_3d", names["limit_offset"]], [f"{p}_limits"]),
         helper.make_node("Less", [f"{p}_positions", f"{p}_limits"], [f"{p}_valid"]),
         helper.make_node("Where", [f"{p}_valid", f"{p}_hashed", names["buckets"]], [f"{p}_ids"]),
-        helper.make_node("Gather", [names["table"], f"{p}_ids"], [f"{p}_vectors_half"]),
-        helper.make_node("Cast", [f"{p}_vectors_half"], [f"{p}_vectors"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", [names["table"], f"{p}_ids"], [f"{p}_vectors_int8"]),
+        helper.make_node("Cast", [f"{p}_vectors_int8"], [f"{p}_vectors_q"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", [names["row_scale"], f"{p}_ids"], [f"{p}_scales_half"]),
+        helper.make_node("Cast", [f"{p}_scales_half"], [f"{p}_scales"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", [f"{p}_vectors_q", f"{p}_scales"], [f"{p}_vectors"]),
         helper.make_node("ReduceSum", [f"{p}_vectors", f"{p}_axes_12"], [f"{p}_sum"], keepdims=0),
         helper.make_node("Cast", [LENGTHS_INPUT], [f"{p}_lengths_f"], to=TensorProto.FLOAT),
         helper.make_node("Mul", [f"{p}_lengths_f", names["window_scale"]], [f"{p}_scaled"]),
@@ -190,18 +220,20 @@ def _naive_bayes_head(
     ]
 
 
-def round_tables_to_half(model: NameClassifier | NameClassifierEnsemble) -> None:
-    """Round the n-gram tables to float16 values in place: the graph stores them as float16.
+def round_tables_as_stored(model: NameClassifier | NameClassifierEnsemble) -> None:
+    """Round the tables in place to what the graph stores: n-gram vectors int8 per row, the naive
+    Bayes table float16.
 
-    Halves the artifact (the tables are most of it); rounding the torch model the same way keeps
-    the parity gate exact instead of loosening its tolerance.
+    Rounding the torch model the same way keeps the parity gate exact instead of loosening its
+    tolerance. Idempotent.
     """
     members = list(model.members) if isinstance(model, NameClassifierEnsemble) else [model]
     with torch.no_grad():
         for member in members:
             bag = getattr(member, "ngrams", None)
             if isinstance(bag, CharacterNgramBag):
-                bag.table.weight.copy_(bag.table.weight.half().float())
+                stored = dequantize_rows(*quantize_rows(_array(bag.table.weight)))
+                bag.table.weight.copy_(torch.from_numpy(stored))
         if isinstance(model, NameClassifierEnsemble) and model.ngram_log_likelihood.numel():
             model.ngram_log_likelihood.copy_(model.ngram_log_likelihood.half().float())
 

@@ -40,10 +40,9 @@ from training.data import NamesDataset, load_names
 from training.evaluate import calibration_metrics, confusion, fit_temperature, tune_prior_adjustment
 from training.evaluation import MODEL, Contender, evaluate, headline, train_baselines
 from training.export import PARITY_TOLERANCE, ParityReport, check_graph, check_parity, export_onnx
-from training.metrics import labelled_set
 from training.model import NameClassifierEnsemble
 from training.naive_bayes import fit_naive_bayes, tune_naive_bayes_weight
-from training.onnx_graph import OPSET, round_tables_to_half
+from training.onnx_graph import OPSET, round_tables_as_stored
 from training.plots import CONFUSION_PNG, CURVES_PNG, plot_confusion, plot_curves
 from training.promote import Verdict, artifact_scorer, judge, replace_directory
 from training.schema import write_schema
@@ -55,6 +54,7 @@ from training.sources import (
     read_sources,
 )
 from training.train import EpochRecord, TrainingConfig, names_logits, train
+from training.validation import source_balanced_objective
 
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.onnx"
@@ -142,17 +142,17 @@ def calibrate(
 ) -> Calibration:
     """Fit (or apply) the prior adjustment τ, then the temperature, on validation names only."""
     validation = corpus.validation
+    objective = source_balanced_objective(validation, corpus.validation_sources, corpus.labels)
     raw_logits = names_logits(model, encoder, list(validation.names))
     if prior_adjustment < 0:
-        validation_set = labelled_set(
-            "validation", validation.names, validation.targets, len(corpus.labels)
-        )
-        prior_adjustment = tune_prior_adjustment(
-            raw_logits, validation_set, corpus.labels, log_prior
-        )
+        prior_adjustment = tune_prior_adjustment(raw_logits, objective, log_prior)
     model.logit_bias.copy_(-prior_adjustment * log_prior)
     adjusted = raw_logits - prior_adjustment * log_prior
-    temperature = fit_temperature(adjusted, torch.from_numpy(validation.targets))
+    temperature = fit_temperature(
+        adjusted,
+        torch.from_numpy(validation.targets),
+        torch.from_numpy(objective.row_weights(len(validation))),
+    )
     model.temperature.fill_(temperature)
     return Calibration(prior_adjustment, temperature)
 
@@ -288,16 +288,22 @@ def train_candidate(
     encoder = CharacterEncoder(rule.alphabet)
     labels = corpus.labels
     started = time.monotonic()
-    result = train(config, corpus.train, corpus.validation, encoder, labels, progress=progress)
+    result = train(
+        config,
+        corpus.train,
+        corpus.validation,
+        encoder,
+        labels,
+        validation_sources=corpus.validation_sources,
+        progress=progress,
+    )
     naive_bayes_weight = 0.0
     if config.ngram_dim:
         fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
-        validation_set = labelled_set(
-            "validation", corpus.validation.names, corpus.validation.targets, len(labels)
-        )
+        objective = source_balanced_objective(corpus.validation, corpus.validation_sources, labels)
         residual = (1.0 - config.class_weight_power) * result.log_prior
         naive_bayes_weight = tune_naive_bayes_weight(
-            result.model, validation_set, encoder, labels, residual
+            result.model, corpus.validation.names, objective, encoder, residual
         )
     fitted = calibrate(result.model, result.log_prior, corpus, encoder, config.prior_adjustment)
     training_seconds = time.monotonic() - started
@@ -344,7 +350,7 @@ def check_candidate_parity(
     encoder = CharacterEncoder(rule.alphabet)
     # The torch model as exported: export rounds its tables in place, a model reloaded from a
     # checkpoint taken before export (the Kubeflow parity step's) is not rounded yet. Idempotent.
-    round_tables_to_half(trained.model)
+    round_tables_as_stored(trained.model)
     parity_tokens, parity_lengths = encoder.encode(_parity_names(corpus), pad_to=MAX_NAME_LENGTH)
     parity = check_parity(trained.model, candidate_dir / MODEL_FILE, parity_tokens, parity_lengths)
     _log(

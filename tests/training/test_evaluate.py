@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from training.corpus import Pairs
 from training.evaluate import (
     calibration_metrics,
     confusion,
@@ -13,7 +14,12 @@ from training.evaluate import (
     fit_temperature,
     tune_prior_adjustment,
 )
-from training.metrics import labelled_set
+from training.validation import source_balanced_objective
+
+
+def validation_pairs(targets: np.ndarray) -> Pairs:
+    """One validation pair per target, each under its own name."""
+    return Pairs(tuple(f"n{i}" for i in range(len(targets))), targets.astype(np.int64))
 
 
 def test_temperature_recovers_the_overconfidence_factor() -> None:
@@ -58,8 +64,8 @@ def test_prior_adjustment_is_tuned_for_balanced_accuracy_on_validation() -> None
     logits[:, 0] = 1.0
     logits[90:, 0] = 0.5
     log_prior = torch.log(torch.tensor([0.9, 0.1]))
-    validation = labelled_set("v", [f"n{i}" for i in range(100)], targets, 2)
-    tau = tune_prior_adjustment(logits, validation, ("A", "B"), log_prior)
+    objective = source_balanced_objective(validation_pairs(targets), {}, ("A", "B"))
+    tau = tune_prior_adjustment(logits, objective, log_prior)
     adjusted = (logits - tau * log_prior).argmax(dim=1).numpy()
     assert (adjusted == targets).all()
     assert tau == 0.3  # the smallest grid value that separates the two groups
@@ -68,6 +74,17 @@ def test_prior_adjustment_is_tuned_for_balanced_accuracy_on_validation() -> None
 def test_prior_adjustment_stays_zero_when_it_cannot_help() -> None:
     targets = np.array([0, 0, 1])
     logits = torch.tensor([[2.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
-    validation = labelled_set("v", ["a", "b", "c"], targets, 2)
+    objective = source_balanced_objective(validation_pairs(targets), {}, ("A", "B"))
     log_prior = torch.log(torch.tensor([0.6, 0.4]))
-    assert tune_prior_adjustment(logits, validation, ("A", "B"), log_prior) == 0.0
+    assert tune_prior_adjustment(logits, objective, log_prior) == 0.0
+
+
+def test_temperature_follows_the_row_weights() -> None:
+    # Half the rows want sharper answers, half softer: the weights decide which half counts.
+    generator = torch.Generator().manual_seed(1)
+    true_logits = torch.randn(2000, 4, generator=generator) * 2
+    targets = torch.distributions.Categorical(logits=true_logits).sample()
+    logits = torch.cat([true_logits[:1000] * 3.0, true_logits[1000:] * 0.5])
+    first_half = torch.cat([torch.ones(1000), torch.zeros(1000)])
+    assert fit_temperature(logits, targets, first_half) == pytest.approx(3.0, rel=0.15)
+    assert fit_temperature(logits, targets, 1.0 - first_half) == pytest.approx(0.5, rel=0.15)

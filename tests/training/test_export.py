@@ -23,6 +23,7 @@ from training.export import (
     trace_onnx,
 )
 from training.model import NameClassifier, NameClassifierEnsemble
+from training.onnx_graph import MIN_ROW_SCALE, dequantize_rows, quantize_rows
 
 LABELS = 4
 NAMES = ["li", "smith", "o'brien", "nguyen", "van der berg", "x", "dvorak-novakova"]
@@ -181,3 +182,38 @@ def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> No
     export_onnx(model, path)
     without_head = run_onnx(create_session(path, intra_op_threads=1), tokens, lengths)
     assert np.abs(with_head - without_head).max() > 1e-3
+
+
+def test_ngram_tables_are_stored_as_int8_rows_with_a_scale_each(tmp_path: Path) -> None:
+    torch.manual_seed(4)
+    vocabulary = len(DEFAULT_RULE.alphabet) + 1
+    member = NameClassifier(
+        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=16, ngram_buckets=1023
+    )
+    with torch.no_grad():
+        member.ngrams.table.weight[:1023].normal_()  # type: ignore[union-attr]
+    model = NameClassifierEnsemble([member]).eval()
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    stored = {tensor.name: tensor for tensor in onnx.load(str(path)).graph.initializer}
+    assert stored["m0_ngram_table"].data_type == onnx.TensorProto.INT8
+    assert stored["m0_ngram_row_scale"].data_type == onnx.TensorProto.FLOAT16
+    tokens, lengths = _inputs(pad_to=64)
+    assert check_parity(model, path, tokens, lengths).max_abs_difference <= 1e-5
+
+
+def test_row_quantization_is_close_and_idempotent() -> None:
+    generator = np.random.default_rng(0)
+    table = generator.normal(size=(500, 32)).astype(np.float32)
+    table[1] *= 1e-3  # a rarely trained n-gram: small values keep their own precision
+    table[-1] = 0.0  # the padding row
+    quantized, scale = quantize_rows(table)
+    restored = dequantize_rows(quantized, scale)
+    step = np.maximum(np.abs(table).max(axis=1, keepdims=True) / 127, MIN_ROW_SCALE)
+    error = np.abs(restored - table)
+    assert (error <= step * 0.51).all()
+    assert error[1].max() < error[0].max() / 100  # the small row's own, finer step
+    assert (restored[-1] == 0).all()
+    again_quantized, again_scale = quantize_rows(restored)
+    assert (again_quantized == quantized).all()
+    assert (again_scale == scale).all()
