@@ -20,10 +20,13 @@ from training.report import (
     BEGIN,
     DOC,
     END,
+    EXAMPLE_BEGIN,
+    EXAMPLE_END,
     README,
     SUMMARY_BEGIN,
     SUMMARY_END,
     render,
+    render_example,
     render_summary,
 )
 from training.sources import read_sources
@@ -80,3 +83,14 @@ def test_readme_shows_the_committed_metrics(committed_model_dir: Path) -> None:
     readme = README.read_text("utf-8")
     block = readme[readme.index(SUMMARY_BEGIN) + len(SUMMARY_BEGIN) : readme.index(SUMMARY_END)]
     assert block.strip() == render_summary(committed).strip(), "run `python -m training.report`"
+
+
+def test_readme_example_answer_is_the_committed_models(committed_model_dir: Path) -> None:
+    readme = README.read_text("utf-8")
+    block = readme[readme.index(EXAMPLE_BEGIN) + len(EXAMPLE_BEGIN) : readme.index(EXAMPLE_END)]
+    assert block.strip() == render_example(committed_model_dir).strip(), (
+        "run `python -m training.report`"
+    )
+    answer = json.loads(block.strip().removeprefix("```json").removesuffix("```"))
+    assert len(answer["predictions"]) == 2
+    assert answer["probabilities"] == sorted(answer["probabilities"], reverse=True)
