@@ -156,15 +156,20 @@ def test_lean_ensemble_graph_matches_the_traced_one(tmp_path: Path) -> None:
     assert lean_nodes < len(onnx.load(str(traced)).graph.node) / 4
 
 
-def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> None:
-    torch.manual_seed(3)
+def _ngram_model(seed: int, dim: int, buckets: int) -> NameClassifierEnsemble:
+    """A small model with an n-gram bag whose table holds values of every size (not zeros)."""
+    torch.manual_seed(seed)
     vocabulary = len(DEFAULT_RULE.alphabet) + 1
     member = NameClassifier(
-        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=6, ngram_buckets=257
+        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=dim, ngram_buckets=buckets
     )
     with torch.no_grad():
-        member.ngrams.table.weight[:257].normal_()  # type: ignore[union-attr]
-    model = NameClassifierEnsemble([member]).eval()
+        member.ngrams.table.weight[:buckets].normal_()  # type: ignore[union-attr]
+    return NameClassifierEnsemble([member]).eval()
+
+
+def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> None:
+    model = _ngram_model(3, dim=6, buckets=257)
     # Row 257 is where windows past a name's end land: it must stay zero, as fitting leaves it.
     model.ngram_log_likelihood = torch.cat([torch.randn(257, LABELS), torch.zeros(1, LABELS)])
     model.naive_bayes_weight.fill_(0.3)
@@ -185,14 +190,7 @@ def test_ngram_bag_and_naive_bayes_head_export_with_parity(tmp_path: Path) -> No
 
 
 def test_ngram_tables_are_stored_as_int8_rows_with_a_scale_each(tmp_path: Path) -> None:
-    torch.manual_seed(4)
-    vocabulary = len(DEFAULT_RULE.alphabet) + 1
-    member = NameClassifier(
-        vocabulary, LABELS, embedding_dim=8, hidden_size=12, ngram_dim=16, ngram_buckets=1023
-    )
-    with torch.no_grad():
-        member.ngrams.table.weight[:1023].normal_()  # type: ignore[union-attr]
-    model = NameClassifierEnsemble([member]).eval()
+    model = _ngram_model(4, dim=16, buckets=1023)
     path = tmp_path / "model.onnx"
     export_onnx(model, path)
     stored = {tensor.name: tensor for tensor in onnx.load(str(path)).graph.initializer}
