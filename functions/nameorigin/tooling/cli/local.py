@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from contextlib import suppress
 from typing import TextIO
@@ -67,6 +69,26 @@ def poll(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         function_timeout_seconds=shape.function_timeout_seconds,
     )
     print(f"polling {mapping.queue_url} with {args.handler} (Ctrl-C stops)", file=sys.stderr)
+    stop = stop_on_signals()
     with suppress(KeyboardInterrupt):
-        mapping.run()
+        mapping.run(stop)
     return 0
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that Ctrl-C or SIGTERM (a container stop) sets: the batch in hand finishes, then
+    the loop ends within one receive wait. A second signal stops at once.
+
+    Explicit handlers, not Python's KeyboardInterrupt: that one can land inside the SDK's calls
+    and is not installed at all when the parent (a test runner, a supervisor) ignores SIGINT.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    return stop
