@@ -39,7 +39,7 @@ class TrainingConfig:
     """Hyper-parameters; the defaults are the promoted model's (see docs/training.md)."""
 
     embedding_dim: int = 32
-    #: 96, not 128: as good on every evaluation (docs/training.md, experiments), ~30 % cheaper.
+    #: 96, not 128: as good on the evaluations (docs/training.md, experiments), ~20 % cheaper.
     hidden_size: int = 96
     num_layers: int = 1
     dropout: float = 0.3
