@@ -54,7 +54,7 @@ from training.sources import (
     read_sources,
 )
 from training.train import EpochRecord, TrainingConfig, names_logits, train
-from training.validation import source_balanced_objective
+from training.validation import SourceBalancedObjective, source_balanced_objective
 
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.onnx"
@@ -139,10 +139,10 @@ def calibrate(
     corpus: Corpus,
     encoder: CharacterEncoder,
     prior_adjustment: float,
+    objective: SourceBalancedObjective,
 ) -> Calibration:
     """Fit (or apply) the prior adjustment τ, then the temperature, on validation names only."""
     validation = corpus.validation
-    objective = source_balanced_objective(validation, corpus.validation_sources, corpus.labels)
     raw_logits = names_logits(model, encoder, list(validation.names))
     if prior_adjustment < 0:
         prior_adjustment = tune_prior_adjustment(raw_logits, objective, log_prior)
@@ -288,24 +288,26 @@ def train_candidate(
     encoder = CharacterEncoder(rule.alphabet)
     labels = corpus.labels
     started = time.monotonic()
+    objective = source_balanced_objective(corpus.validation, corpus.validation_sources, labels)
     result = train(
         config,
         corpus.train,
         corpus.validation,
         encoder,
         labels,
-        validation_sources=corpus.validation_sources,
+        objective=objective,
         progress=progress,
     )
     naive_bayes_weight = 0.0
     if config.ngram_dim:
         fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
-        objective = source_balanced_objective(corpus.validation, corpus.validation_sources, labels)
         residual = (1.0 - config.class_weight_power) * result.log_prior
         naive_bayes_weight = tune_naive_bayes_weight(
             result.model, corpus.validation.names, objective, encoder, residual
         )
-    fitted = calibrate(result.model, result.log_prior, corpus, encoder, config.prior_adjustment)
+    fitted = calibrate(
+        result.model, result.log_prior, corpus, encoder, config.prior_adjustment, objective
+    )
     training_seconds = time.monotonic() - started
     _log(
         f"trained in {training_seconds:.0f} s; naive Bayes weight {naive_bayes_weight}, "

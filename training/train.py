@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -316,7 +315,7 @@ def train(
     encoder: CharacterEncoder,
     labels: tuple[str, ...],
     *,
-    validation_sources: Mapping[str, Pairs] | None = None,
+    objective: SourceBalancedObjective | None = None,
     progress: bool = True,
 ) -> TrainingResult:
     """Train ``config.members`` seeded models and average them in one ensemble module."""
@@ -324,7 +323,7 @@ def train(
     members: list[NameClassifier] = []
     history: list[EpochRecord] = []
     best_epochs: list[int] = []
-    objective = source_balanced_objective(validation, validation_sources or {}, labels)
+    objective = objective or source_balanced_objective(validation, {}, labels)
     for member in range(config.members):
         model, member_history, best_epoch = train_member(
             config, member, encoded, validation, encoder, labels, objective, progress=progress
