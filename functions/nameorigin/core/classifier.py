@@ -200,10 +200,13 @@ class Classifier:
 
     def top_k(self, scores: FloatArray, k: int) -> tuple[npt.NDArray[np.intp], FloatArray]:
         """Indices and values of the k best labels per row, best first (ties: lower index first)."""
-        if not 1 <= k <= len(self.labels):
-            raise ValueError(f"k must be between 1 and {len(self.labels)}, got {k}")
+        self._check_k(k)
         best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         return best, scores[np.arange(len(scores))[:, np.newaxis], best]
+
+    def _check_k(self, k: int) -> None:
+        if not 1 <= k <= len(self.labels):
+            raise ValueError(f"k must be between 1 and {len(self.labels)}, got {k}")
 
     def classify(self, names: Sequence[str], top_k: int) -> list[Outcome]:
         """Classify names in one batched pass; each name yields a Prediction or a Rejection."""
@@ -233,11 +236,14 @@ class Classifier:
         normalized = self.normalize(name)
         if isinstance(normalized, Rejection):
             return normalized
-        scores = self._run(*self.encoder.encode([normalized]))
-        best, values = self.top_k(scores, top_k)
+        self._check_k(top_k)
+        # One row: ``top_k``'s ordering on a 1-D view, then plain Python lists (fewer numpy calls).
+        row = self._run(*self.encoder.encode_one(normalized))[0]
+        best: list[int] = np.argsort(-row, kind="stable")[:top_k].tolist()
+        values: list[float] = row.tolist()
         labels = self.labels
         return Prediction(
             name=name,
-            labels=tuple(labels[index] for index in best[0].tolist()),
-            log_probabilities=tuple(values[0].tolist()),
+            labels=tuple(labels[index] for index in best),
+            log_probabilities=tuple(values[index] for index in best),
         )

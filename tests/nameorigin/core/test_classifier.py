@@ -97,6 +97,30 @@ def test_top_k_is_sorted_and_consistent(classifier: Classifier) -> None:
     assert all(0.0 <= p <= 1.0 for p in top3.probabilities)
 
 
+def test_single_name_path_equals_the_batch_machinery_exactly(classifier: Classifier) -> None:
+    """``classify([name])`` takes a lean path; its answers are the general path's, bit for bit."""
+    names = [*NAMES, *random_names(1500, seed=3), "", "12345", "x" * 65]
+    for index, name in enumerate(names):
+        k = index % len(classifier.labels) + 1
+        normalized = classifier.normalize(name)
+        if isinstance(normalized, Rejection):
+            assert classifier.classify([name], top_k=k) == [normalized]
+            continue
+        tokens, lengths = classifier.encoder.encode([normalized], pad_to=len(normalized))
+        best, values = classifier.top_k(classifier._run(tokens, lengths), k)
+        expected = Prediction(
+            name=name,
+            labels=tuple(classifier.labels[i] for i in best[0].tolist()),
+            log_probabilities=tuple(values[0].tolist()),
+        )
+        assert classifier.classify([name], top_k=k) == [expected]
+
+
+def test_a_rejected_single_name_is_answered_before_k_is_checked(classifier: Classifier) -> None:
+    (outcome,) = classifier.classify([""], top_k=99)
+    assert isinstance(outcome, Rejection)
+
+
 @pytest.mark.parametrize("k", [0, 19, -1])
 def test_top_k_out_of_range(classifier: Classifier, k: int) -> None:
     with pytest.raises(ValueError, match="k must be between 1 and 18"):

@@ -54,3 +54,20 @@ def test_refuses_characters_outside_the_alphabet() -> None:
 
 def test_vocabulary_counts_padding() -> None:
     assert CharacterEncoder(ALPHABET).vocabulary_size == len(ALPHABET) + 1
+
+
+@pytest.mark.parametrize("name", ["jordan", "o'brien", "van der berg", "a", ""])
+def test_encode_one_equals_the_batch_encoding(name: str) -> None:
+    encoder = CharacterEncoder(ALPHABET)
+    tokens, lengths = encoder.encode_one(name)
+    batch_tokens, batch_lengths = encoder.encode([name], pad_to=len(name))  # the general path
+    np.testing.assert_array_equal(tokens, batch_tokens)
+    np.testing.assert_array_equal(lengths, batch_lengths)
+    assert tokens.shape == (1, len(name))
+    assert (tokens.dtype, lengths.dtype) == (np.int64, np.int64)
+
+
+@pytest.mark.parametrize("name", ["Jordan", "a_b", "é"])
+def test_encode_one_refuses_characters_outside_the_alphabet(name: str) -> None:
+    with pytest.raises(ValueError, match=r"outside the alphabet|ascii"):
+        CharacterEncoder(ALPHABET).encode_one(name)
