@@ -23,6 +23,7 @@ from nameorigin.config import Settings
 from nameorigin.core.model_store import ModelStore
 from nameorigin.routes import errors, legacy, metadata, predict, v2
 from nameorigin.routes.dependencies import Dependencies
+from nameorigin.routes.proxy_event import RestProxyEvent
 from nameorigin.routes.telemetry import UNMATCHED, NoTelemetry, Telemetry
 
 #: The routers, in the order their routes are registered (and listed in the OpenAPI document).
@@ -51,6 +52,10 @@ class NameOriginResolver(APIGatewayRestResolver):
         """
         pattern: re.Pattern[str] = ApiGatewayResolver._compile_regex(rule, r"^{}/*\Z")
         return pattern
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> RestProxyEvent:
+        """The event Powertools reads during one request (``RestProxyEvent``: headers cached)."""
+        return RestProxyEvent(event, self._json_body_deserializer)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Route the event (see ``APIGatewayRestResolver.resolve``) and report the outcome."""
