@@ -14,6 +14,7 @@ whole pod, whichever worker it reaches.
 from __future__ import annotations
 
 import os
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,6 +38,27 @@ def multiprocess_mode() -> bool:
 
 #: Request latency buckets (seconds): single names take about a millisecond, big batches seconds.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+MetricT = TypeVar("MetricT", Counter, Histogram)
+
+
+class Children(Generic[MetricT]):
+    """``metric.labels(*values)``, each child looked up once.
+
+    prometheus_client validates the label values and takes a lock on every ``labels`` call, a few
+    microseconds each time a request reports. Nothing here removes a child, so a dict can remember
+    each one. (Two threads racing on a new child both get prometheus_client's one child.)
+    """
+
+    def __init__(self, metric: MetricT) -> None:
+        self._metric: MetricT = metric
+        self._children: dict[tuple[str, ...], MetricT] = {}
+
+    def __call__(self, *values: str) -> MetricT:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 class PrometheusTelemetry:
@@ -81,6 +103,10 @@ class PrometheusTelemetry:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._request_seconds = Children(self.request_seconds)
+        self._errors = Children(self.errors)
+        self._names = Children(self.names)
+        self._model_seconds = Children(self.model_seconds)
 
     # -- the API's Telemetry protocol -------------------------------------------------------
 
@@ -89,21 +115,21 @@ class PrometheusTelemetry:
 
     def names_classified(self, route: str, count: int) -> None:
         """Count classified names."""
-        self.names.labels(route).inc(count)
+        self._names(route).inc(count)
 
     def model_latency(self, route: str, seconds: float) -> None:
         """Observe one classifier call."""
-        self.model_seconds.labels(route).observe(seconds)
+        self._model_seconds(route).observe(seconds)
 
     def error(self, route: str, kind: str, status: int) -> None:
         """Count one error answer."""
-        self.errors.labels(route, kind, str(status)).inc()
+        self._errors(route, kind, str(status)).inc()
 
     # -- the adapter's side -----------------------------------------------------------------
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Record one answered HTTP request."""
-        self.request_seconds.labels(route, method, str(status)).observe(seconds)
+        self._request_seconds(route, method, str(status)).observe(seconds)
 
     def render(self) -> bytes:
         """The exposition text for ``/metrics`` (every worker's series, summed, when shared)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from nameorigin.routes.telemetry import Telemetry
-from nameorigin.server.metrics import PrometheusTelemetry
+from nameorigin.server.metrics import Children, PrometheusTelemetry
 
 
 def sample(metrics: PrometheusTelemetry, name: str, labels: dict[str, str]) -> float:
@@ -48,3 +48,26 @@ def test_each_instance_has_its_own_registry() -> None:
     first.names_classified("/predict", 1)
     assert sample(second, "nameorigin_names_classified_total", {"route": "/predict"}) == 0
     assert b"nameorigin_names_classified_total" in first.render()
+
+
+def test_children_are_prometheus_own_remembered() -> None:
+    metrics = PrometheusTelemetry()
+    children = Children(metrics.errors)
+    first = children("/predict", "validation", "422")
+    assert first is children("/predict", "validation", "422")
+    assert first is metrics.errors.labels("/predict", "validation", "422")
+    assert children("/predict", "validation", "400") is not first
+
+
+def test_repeated_reports_add_up_on_one_series() -> None:
+    metrics = PrometheusTelemetry()
+    for _ in range(3):
+        metrics.observe_request("/predict", "POST", 200, 0.001)
+        metrics.error("/predict", "validation", 422)
+    metrics.observe_request("/predict", "POST", 422, 0.001)
+    labels = {"route": "/predict", "method": "POST", "status": "200"}
+    assert sample(metrics, "nameorigin_http_request_duration_seconds_count", labels) == 3
+    labels["status"] = "422"
+    assert sample(metrics, "nameorigin_http_request_duration_seconds_count", labels) == 1
+    errors = {"route": "/predict", "kind": "validation", "status": "422"}
+    assert sample(metrics, "nameorigin_errors_total", errors) == 3
