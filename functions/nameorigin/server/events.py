@@ -49,6 +49,13 @@ def _multi(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
+def _query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The query's pairs, blanks kept; most requests have no query, and skip the parser."""
+    if not query_string:
+        return []
+    return parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+
+
 def _body_field(body: bytes) -> tuple[str | None, bool]:
     """API Gateway passes text bodies as text and anything else base64-encoded."""
     if not body:
@@ -70,8 +77,7 @@ def request_id_of(request: HttpRequest) -> str:
 def to_proxy_event(request: HttpRequest, request_id: str) -> dict[str, Any]:
     """The API Gateway REST proxy event (``/{proxy+}`` resource) for one HTTP request."""
     multi_headers = _multi(request.headers)
-    query_pairs = parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
-    multi_query = _multi(query_pairs)
+    multi_query = _multi(_query_pairs(request.query_string))
     body, is_base64 = _body_field(request.body)
     path = request.path or "/"  # ASGI has already percent-decoded it, as API Gateway does
     user_agent = multi_headers.get("user-agent", [""])[-1]
