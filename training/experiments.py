@@ -8,10 +8,12 @@ which ``python -m training.report`` renders the table in ``docs/training.md``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "+ class-weighted loss (count^-0.5), label smoothing": GRU_ONLY,
     "+ n-gram bag, fully balanced loss (count^-1)": {"class_weight_power": 1.0},
     "+ n-gram bag, GRU hidden 128 (costlier)": {"hidden_size": 128},
+    "+ n-gram bag, one student distilled from 3 teachers": {"teachers": 3},
 }  # fmt: skip
 #: The last row is the committed artifact itself (``make train`` with the defaults), not retrained.
 COMMITTED_ROW = "+ n-gram bag beside the GRU (committed model)"
@@ -122,13 +125,43 @@ def committed_row(artifacts_dir: Path) -> dict[str, Any]:
     }
 
 
-def main(data_dir: Path, artifacts_dir: Path = RESULTS.parents[1] / "artifacts") -> None:
-    """Run every variant (several minutes each on two cores) and write the results file."""
+def main(data_dir: Path, artifacts_dir: Path, only: Sequence[str] = ()) -> None:
+    """Run the variants (several minutes each on two cores) and write the results file.
+
+    ``only`` re-runs just the named variants and keeps the other rows of the results file (each
+    row's config is explicit, so a kept row still describes what its config trains).
+    """
+    unknown = sorted(set(only) - set(VARIANTS))
+    if unknown:
+        raise SystemExit(f"error: unknown variants {unknown}; known: {sorted(VARIANTS)}")
     torch.set_num_threads(2)
-    rows = [run_variant(name, overrides, data_dir) for name, overrides in VARIANTS.items()]
+    kept = _previous_rows() if only else {}
+    rows = [
+        kept[name]
+        if only and name not in only and name in kept
+        else run_variant(name, overrides, data_dir)
+        for name, overrides in VARIANTS.items()
+    ]
     rows.append(committed_row(artifacts_dir))
     RESULTS.write_text(json.dumps({"variants": rows}, indent=2) + "\n", "utf-8")
 
 
+def _previous_rows() -> dict[str, dict[str, Any]]:
+    if not RESULTS.exists():
+        return {}
+    rows = json.loads(RESULTS.read_text("utf-8"))["variants"]
+    return {row["variant"]: row for row in rows}
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """``DATA_DIR [--only VARIANT ...]``."""
+    parser = argparse.ArgumentParser(prog="python -m training.experiments", description=__doc__)
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--artifacts-dir", type=Path, default=RESULTS.parents[1] / "artifacts")
+    parser.add_argument("--only", nargs="+", default=[], metavar="VARIANT")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    arguments = parse_arguments(sys.argv[1:])
+    main(arguments.data_dir, arguments.artifacts_dir, arguments.only)

@@ -299,7 +299,7 @@ def train_candidate(
         progress=progress,
     )
     naive_bayes_weight = 0.0
-    if config.ngram_dim:
+    if config.ngram_dim and config.naive_bayes_head:
         fit_naive_bayes(result.model, corpus.train, encoder, len(labels))
         residual = (1.0 - config.class_weight_power) * result.log_prior
         naive_bayes_weight = tune_naive_bayes_weight(

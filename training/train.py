@@ -62,6 +62,16 @@ class TrainingConfig:
     patience: int = 8
     #: Independently seeded models averaged in one graph.
     members: int = 1
+    #: Teachers for knowledge distillation (0: none). With N > 0, N seeded models are trained,
+    #: and ``members`` students learn from their averaged probabilities mixed into the labels;
+    #: only the students ship, so serving costs what a single model costs.
+    teachers: int = 0
+    #: Share of a student's target taken from the teachers (the rest: the name's own labels).
+    distillation_weight: float = 0.5
+    #: Add a hashed n-gram naive Bayes head, its weight tuned on validation. Off: its table
+    #: doubles the artifact (9.5 MB, over the repository's 5 MB limit for tracked files) and the
+    #: weight validation picks costs tutorial accuracy on test (docs/training.md).
+    naive_bayes_head: bool = False
     #: Post-hoc logit adjustment τ: logits - τ·log(train prior); negative = tune τ on validation.
     prior_adjustment: float = -1.0
     #: Train on the extra licensed sources (training.sources) beside the tutorial data.
@@ -324,12 +334,53 @@ def train(
     history: list[EpochRecord] = []
     best_epochs: list[int] = []
     objective = objective or source_balanced_objective(validation, {}, labels)
+    student_data = encoded
+    if config.teachers:
+        teachers = [  # seeded apart from the students (members 0 … members-1)
+            train_member(
+                config,
+                config.members + t,
+                encoded,
+                validation,
+                encoder,
+                labels,
+                objective,
+                progress=progress,
+            )
+            for t in range(config.teachers)
+        ]
+        for _, teacher_history, _ in teachers:
+            history.extend(teacher_history)
+        student_data = distilled(
+            encoded, NameClassifierEnsemble([t for t, _, _ in teachers]), config.distillation_weight
+        )
     for member in range(config.members):
         model, member_history, best_epoch = train_member(
-            config, member, encoded, validation, encoder, labels, objective, progress=progress
+            config,
+            member,
+            student_data,
+            validation,
+            encoder,
+            labels,
+            objective,
+            progress=progress,
         )
         members.append(model)
         history.extend(member_history)
         best_epochs.append(best_epoch)
     ensemble = NameClassifierEnsemble(members).eval()
     return TrainingResult(ensemble, train_log_prior(encoded), history, best_epochs)
+
+
+def distilled(encoded: Encoded, teachers: NameClassifierEnsemble, weight: float) -> Encoded:
+    """The training names with targets mixed from their labels and the teachers' probabilities.
+
+    The teachers' averaged distribution carries what one label cannot (which other languages a
+    name could plausibly be), so a single student learns the ensemble's smoother ranking, the
+    top-k the ensemble wins on, at one model's serving cost. Loss weights stay the labels'.
+    """
+    probabilities = torch.softmax(predict_logits(teachers, encoded.tokens, encoded.lengths), dim=1)
+    mixed = (1.0 - weight) * encoded.targets + weight * probabilities.numpy().astype(
+        encoded.targets.dtype
+    )
+    return Encoded(encoded.tokens, encoded.lengths, mixed, encoded.weights)

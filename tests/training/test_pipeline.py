@@ -89,6 +89,8 @@ def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) 
     for key, value in metrics["headline"].items():
         assert manifest.metrics[key] == value
     assert manifest.training["config"] == promoted.config.to_dict()
+    assert not promoted.config.naive_bayes_head
+    assert manifest.training["naive_bayes_weight"] == 0.0  # the head stays out unless asked for
     assert manifest.model_version == metrics["model_version"]
     assert metrics["parity"]["max_abs_difference"] <= 1e-4
     for set_name in ("tutorial_test", "cross_source"):

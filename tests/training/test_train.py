@@ -16,6 +16,7 @@ from training.train import (
     TrainingConfig,
     TrainingResult,
     class_weights,
+    distilled,
     encode_training_names,
     length_bucketed_batches,
     names_logits,
@@ -61,6 +62,31 @@ def test_ensemble_has_one_member_per_seed(tiny_data_dir: Path, tiny_config: Trai
     assert len(result.best_epochs) == 2
     first, second = (m.head.weight for m in result.model.members)  # type: ignore[union-attr]
     assert not torch.equal(first, second)
+
+
+def test_a_distilled_student_ships_alone_after_its_teachers(
+    tiny_data_dir: Path, tiny_config: TrainingConfig
+) -> None:
+    config = TrainingConfig(**{**tiny_config.to_dict(), "teachers": 2, "epochs": 2})
+    result, accuracy, _ = _train_tiny(tiny_data_dir, config)
+    assert len(result.model.members) == 1  # only the student is served
+    assert sorted({record.member for record in result.history}) == [0, 1, 2]  # teachers 1, 2
+    assert accuracy >= 0.5
+
+
+def test_distilled_targets_mix_labels_and_teacher_probabilities(
+    tiny_data_dir: Path, tiny_config: TrainingConfig
+) -> None:
+    teachers, _, corpus = _train_tiny(tiny_data_dir, tiny_config)
+    encoded = encode_training_names(corpus.train, ENCODER, len(corpus.labels), 0.5)
+    teacher = torch.softmax(
+        names_logits(teachers.model, ENCODER, corpus.train.soft_targets(len(corpus.labels))[0]), 1
+    ).numpy()
+    quarter = distilled(encoded, teachers.model, 0.25)
+    np.testing.assert_allclose(quarter.targets, 0.75 * encoded.targets + 0.25 * teacher, atol=1e-6)
+    np.testing.assert_allclose(quarter.targets.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(quarter.weights, encoded.weights)  # the labels' class weights
+    np.testing.assert_array_equal(distilled(encoded, teachers.model, 0.0).targets, encoded.targets)
 
 
 def test_early_stopping_stops_when_validation_stalls(
