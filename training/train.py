@@ -376,8 +376,9 @@ def distilled(encoded: Encoded, teachers: NameClassifierEnsemble, weight: float)
     """The training names with targets mixed from their labels and the teachers' probabilities.
 
     The teachers' averaged distribution carries what one label cannot (which other languages a
-    name could plausibly be), so a single student learns the ensemble's smoother ranking, the
-    top-k the ensemble wins on, at one model's serving cost. Loss weights stay the labels'.
+    name could plausibly be), so a single student can learn an ensemble's smoother ranking at one
+    model's serving cost (measured in docs/training.md: within the seed spread, not adopted).
+    Loss weights stay the labels'.
     """
     probabilities = torch.softmax(predict_logits(teachers, encoded.tokens, encoded.lengths), dim=1)
     mixed = (1.0 - weight) * encoded.targets + weight * probabilities.numpy().astype(

@@ -205,6 +205,7 @@ class Classifier:
         return best, scores[np.arange(len(scores))[:, np.newaxis], best]
 
     def _check_k(self, k: int) -> None:
+        """k outside 1..labels is a caller bug (routes answer 422 before reaching here)."""
         if not 1 <= k <= len(self.labels):
             raise ValueError(f"k must be between 1 and {len(self.labels)}, got {k}")
 
