@@ -55,9 +55,13 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     defaults = TrainingConfig()
     for field in fields(TrainingConfig):
         value = getattr(defaults, field.name)
-        parser.add_argument(
-            f"--{field.name.replace('_', '-')}", type=type(value), default=value, dest=field.name
-        )
+        flag = f"--{field.name.replace('_', '-')}"
+        if isinstance(value, bool):  # type=bool would read "False" as True
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=value, dest=field.name
+            )
+        else:
+            parser.add_argument(flag, type=type(value), default=value, dest=field.name)
     return parser.parse_args(argv)
 
 

@@ -2,8 +2,8 @@
 
 Gates (each raises :class:`ExportError`, and the caller writes nothing on failure): ``onnx.checker``
 clean, exactly the served interface with dynamic batch and time axes, a single self-contained
-file, onnxruntime matching torch on every test name (max |Δ log-prob| ≤ 1e-4, identical argmax),
-and a name's output not depending on how much padding its batch has.
+file of at most 8 MiB, onnxruntime matching torch on every test name (max |Δ log-prob| ≤ 1e-4,
+identical argmax), and a name's output not depending on how much padding its batch has.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 
 PARITY_TOLERANCE = 1e-4
+#: The largest model.onnx that may ship. Every function zip, every image and every commit of a
+#: model carries it, and onnxruntime reads it all at cold start; the int8 tables keep the current
+#: graph (network + n-gram bag + naive Bayes head) near 7 MiB, and a float table that doubles it
+#: must be a decision, not an accident.
+MAX_MODEL_BYTES = 8 * 1024 * 1024
 PADDING_TOLERANCE = 1e-5
 EXTRA_PADDING = 7
 
@@ -83,8 +88,14 @@ def trace_onnx(model: nn.Module, path: Path, opset: int = OPSET) -> None:
         )
 
 
-def check_graph(path: Path, num_labels: int, opset: int = OPSET) -> None:
-    """``onnx.checker`` plus the served interface: names, dtypes, dynamic axes, no external data."""
+def check_graph(
+    path: Path, num_labels: int, opset: int = OPSET, max_bytes: int = MAX_MODEL_BYTES
+) -> None:
+    """``onnx.checker`` plus the served interface: names, dtypes, dynamic axes, no external data,
+    and the file's size."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ExportError(f"{path} is {size:,} bytes, over the {max_bytes:,} bytes that may ship")
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except onnx.checker.ValidationError as error:

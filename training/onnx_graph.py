@@ -201,17 +201,21 @@ def _naive_bayes_head(
     initializers: list[onnx.TensorProto],
 ) -> None:
     """``logits = network + weight · Σ log P(n-gram | label)``, on the first bag's n-gram ids."""
+    table, row_scale = quantize_rows(_array(model.ngram_log_likelihood))
     initializers += [
-        numpy_helper.from_array(
-            _array(model.ngram_log_likelihood).astype(np.float16), "naive_bayes_table"
-        ),
+        numpy_helper.from_array(table, "naive_bayes_table"),
+        numpy_helper.from_array(row_scale, "naive_bayes_row_scale"),
         numpy_helper.from_array(
             np.array(float(model.naive_bayes_weight), dtype=np.float32), "naive_bayes_weight"
         ),
     ]
+    ids = f"{bag_prefix}_ids"
     nodes += [
-        helper.make_node("Gather", ["naive_bayes_table", f"{bag_prefix}_ids"], ["nb_half"]),
-        helper.make_node("Cast", ["nb_half"], ["nb_terms"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", ["naive_bayes_table", ids], ["nb_terms_int8"]),
+        helper.make_node("Cast", ["nb_terms_int8"], ["nb_terms_q"], to=TensorProto.FLOAT),
+        helper.make_node("Gather", ["naive_bayes_row_scale", ids], ["nb_scales_half"]),
+        helper.make_node("Cast", ["nb_scales_half"], ["nb_scales"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["nb_terms_q", "nb_scales"], ["nb_terms"]),
         helper.make_node(
             "ReduceSum", ["nb_terms", f"{bag_prefix}_axes_12"], ["nb_scores"], keepdims=0
         ),
@@ -221,8 +225,8 @@ def _naive_bayes_head(
 
 
 def round_tables_as_stored(model: NameClassifier | NameClassifierEnsemble) -> None:
-    """Round the tables in place to what the graph stores: n-gram vectors int8 per row, the naive
-    Bayes table float16.
+    """Round the tables in place to what the graph stores: n-gram vectors and naive Bayes rows,
+    each int8 per row with a float16 scale.
 
     Rounding the torch model the same way keeps the parity gate exact instead of loosening its
     tolerance. Idempotent.
@@ -235,7 +239,8 @@ def round_tables_as_stored(model: NameClassifier | NameClassifierEnsemble) -> No
                 stored = dequantize_rows(*quantize_rows(_array(bag.table.weight)))
                 bag.table.weight.copy_(torch.from_numpy(stored))
         if isinstance(model, NameClassifierEnsemble) and model.ngram_log_likelihood.numel():
-            model.ngram_log_likelihood.copy_(model.ngram_log_likelihood.half().float())
+            stored = dequantize_rows(*quantize_rows(_array(model.ngram_log_likelihood)))
+            model.ngram_log_likelihood.copy_(torch.from_numpy(stored))
 
 
 def build_onnx_model(model: NameClassifier | NameClassifierEnsemble) -> onnx.ModelProto:

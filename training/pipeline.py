@@ -288,7 +288,9 @@ def train_candidate(
     encoder = CharacterEncoder(rule.alphabet)
     labels = corpus.labels
     started = time.monotonic()
-    objective = source_balanced_objective(corpus.validation, corpus.validation_sources, labels)
+    objective = source_balanced_objective(
+        corpus.validation, corpus.validation_sources, labels, config.selection_figures
+    )
     result = train(
         config,
         corpus.train,

@@ -196,6 +196,7 @@ def test_ngram_tables_are_stored_as_int8_rows_with_a_scale_each(tmp_path: Path) 
     stored = {tensor.name: tensor for tensor in onnx.load(str(path)).graph.initializer}
     assert stored["m0_ngram_table"].data_type == onnx.TensorProto.INT8
     assert stored["m0_ngram_row_scale"].data_type == onnx.TensorProto.FLOAT16
+    assert "naive_bayes_table" not in stored  # weight 0: the head is left out
     tokens, lengths = _inputs(pad_to=64)
     assert check_parity(model, path, tokens, lengths).max_abs_difference <= 1e-5
 
@@ -215,3 +216,25 @@ def test_row_quantization_is_close_and_idempotent() -> None:
     again_quantized, again_scale = quantize_rows(restored)
     assert (again_quantized == quantized).all()
     assert (again_scale == scale).all()
+
+
+def test_the_naive_bayes_table_is_stored_as_int8_rows_too(tmp_path: Path) -> None:
+    model = _ngram_model(5, dim=6, buckets=511)
+    model.ngram_log_likelihood = torch.cat([4 * torch.randn(511, LABELS), torch.zeros(1, LABELS)])
+    model.naive_bayes_weight.fill_(0.2)
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    stored = {tensor.name: tensor for tensor in onnx.load(str(path)).graph.initializer}
+    assert stored["naive_bayes_table"].data_type == onnx.TensorProto.INT8
+    assert stored["naive_bayes_row_scale"].data_type == onnx.TensorProto.FLOAT16
+    tokens, lengths = _inputs(pad_to=64)
+    assert check_parity(model, path, tokens, lengths).max_abs_difference <= 1e-5
+
+
+def test_a_model_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    export_onnx(_ngram_model(6, dim=6, buckets=257), path)
+    size = path.stat().st_size
+    check_graph(path, LABELS, max_bytes=size)
+    with pytest.raises(ExportError, match="over the"):
+        check_graph(path, LABELS, max_bytes=size - 1)

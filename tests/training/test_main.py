@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training.__main__ import EXIT_FAILED, main
+from training.__main__ import EXIT_FAILED, main, parse_arguments
+from training.train import TrainingConfig
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -50,3 +51,10 @@ def test_every_training_option_is_a_flag(
     )
     assert status == EXIT_FAILED  # empty folder; the flags themselves were accepted
     assert "holds no .txt files" in error
+
+
+def test_a_switch_can_be_turned_off_and_on() -> None:
+    assert TrainingConfig().naive_bayes_head
+    assert not parse_arguments(["--no-naive-bayes-head"]).naive_bayes_head
+    assert parse_arguments(["--naive-bayes-head"]).naive_bayes_head
+    assert parse_arguments([]).naive_bayes_head

@@ -8,7 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import numpy_helper
 
 from nameorigin.core.classifier import Classifier, Prediction
 from nameorigin.core.manifest import ArtifactError, load_manifest, sha256_of_file
@@ -89,8 +91,12 @@ def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) 
     for key, value in metrics["headline"].items():
         assert manifest.metrics[key] == value
     assert manifest.training["config"] == promoted.config.to_dict()
-    assert not promoted.config.naive_bayes_head
-    assert manifest.training["naive_bayes_weight"] == 0.0  # the head stays out unless asked for
+    weight = manifest.training["naive_bayes_weight"]
+    stored = {t.name: t for t in onnx.load(str(artifacts / "model.onnx")).graph.initializer}
+    # The graph carries the head exactly when validation gave it a weight, and that weight.
+    assert ("naive_bayes_table" in stored) == (weight != 0.0)
+    if weight:
+        assert float(numpy_helper.to_array(stored["naive_bayes_weight"])) == pytest.approx(weight)
     assert manifest.model_version == metrics["model_version"]
     assert metrics["parity"]["max_abs_difference"] <= 1e-4
     for set_name in ("tutorial_test", "cross_source"):
