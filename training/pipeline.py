@@ -205,6 +205,8 @@ def model_figures(report: dict[str, Any], calibration: dict[str, float]) -> dict
     figures = headline(report, MODEL) if "cross_source" in report else {}
     figures["tutorial_test_ece"] = calibration["ece"]
     figures["tutorial_test_ece_before_temperature"] = calibration["ece_before_temperature"]
+    if "cross_source_ece" in calibration:
+        figures["cross_source_ece"] = calibration["cross_source_ece"]
     return figures
 
 
@@ -222,6 +224,12 @@ def evaluate_artifact(
     report = evaluate(corpus, contenders, Ethnicseer() if peer else None)
     test = corpus.tutorial_test
     calibration = calibration_metrics(scorer(list(test.names)), test.targets, temperature)
+    cross_source = corpus.cross_source_test
+    if len(cross_source):
+        # The temperature is fitted on both sources' validation names alike: show both sides.
+        calibration["cross_source_ece"] = calibration_metrics(
+            scorer(list(cross_source.names)), cross_source.targets, temperature
+        )["ece"]
     report["calibration"] = calibration
     report["baseline_fit_seconds"] = {
         name: round(contender.fit_seconds, 1) for name, contender in contenders.items()
@@ -511,23 +519,33 @@ def judge_against(corpus: Corpus, metrics: dict[str, Any], incumbent_dir: Path |
     return judge(metrics["evaluations"], incumbent)
 
 
-def evaluate_committed(data_dir: Path, artifacts_dir: Path, *, peer: bool = True) -> dict[str, Any]:
+def evaluate_committed(
+    data_dir: Path,
+    artifacts_dir: Path,
+    *,
+    peer: bool = True,
+    source_loader: Callable[[], Sequence[SourceName]] = read_sources,
+) -> dict[str, Any]:
     """``make evaluate``: re-score the committed artifact on the sets its config defines.
 
     The split and the extra sources follow the config recorded in the manifest, so the numbers
     are those ``make train`` reported (or show how the artifact fares on today's data). Rewrites
-    ``metrics.json``'s evaluations and headline, keeping its training and parity records.
+    ``metrics.json``'s evaluations and headline, keeping its training and parity records, and the
+    manifest's figures (what ``GET /model`` serves), so the two never disagree.
     """
     manifest = load_manifest(artifacts_dir)
     recorded = manifest.training.get("config", {})
     known = {name for name in TrainingConfig.__dataclass_fields__ if name in recorded}
     config = TrainingConfig(**{name: recorded[name] for name in known})
-    _, corpus = load_corpus(data_dir, config, read_sources)
+    _, corpus = load_corpus(data_dir, config, source_loader)
     report, figures = evaluate_artifact(artifacts_dir, corpus, peer=peer)
     path = artifacts_dir / METRICS_FILE
     previous = json.loads(path.read_text("utf-8")) if path.exists() else {}
     document = metrics_document(manifest, corpus, report, figures, None)
     if "parity" in previous:
         document["parity"] = previous["parity"]
+    kept = {k: v for k, v in manifest.metrics.items() if k == "parity_max_abs_difference"}
+    write_manifest(manifest.model_copy(update={"metrics": {**figures, **kept}}), artifacts_dir)
+    load_manifest(artifacts_dir)  # the written pair must load the way serving loads it
     path.write_text(json.dumps(document, indent=2) + "\n", "utf-8")
     return document

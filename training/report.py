@@ -110,10 +110,16 @@ def render(metrics: Mapping[str, Any]) -> str:
             "",
         ]
     calibration = evaluations["calibration"]
+    cross_source_ece = calibration.get("cross_source_ece")
     lines += [
         f"Calibration on the tutorial test split: ECE {calibration['ece']:.3f} "
         f"(before temperature {calibration['ece_before_temperature']:.3f}, "
-        f"T = {calibration['temperature']:.3f}).",
+        f"T = {calibration['temperature']:.3f})"
+        + (
+            f"; on the cross-source names: ECE {cross_source_ece:.3f}."
+            if cross_source_ece is not None
+            else "."
+        ),
         "",
         "#### Per class (the model, strict)",
         "",

@@ -18,7 +18,12 @@ from nameorigin.core.normalization import DEFAULT_RULE
 from training import pipeline
 from training.data import DataError, load_names
 from training.export import ExportError
-from training.pipeline import PipelineOptions, PromotionRefusedError, run_pipeline
+from training.pipeline import (
+    PipelineOptions,
+    PromotionRefusedError,
+    evaluate_committed,
+    run_pipeline,
+)
 from training.schema import manifest_schema_text
 from training.train import TrainingConfig
 
@@ -88,6 +93,9 @@ def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) 
     assert manifest.opset == 17
     evaluations = metrics["evaluations"]
     assert manifest.temperature == evaluations["calibration"]["temperature"]
+    # Calibration is reported on both sets the temperature was fitted for.
+    assert 0.0 <= evaluations["calibration"]["cross_source_ece"] <= 1.0
+    assert manifest.metrics["cross_source_ece"] == evaluations["calibration"]["cross_source_ece"]
     for key, value in metrics["headline"].items():
         assert manifest.metrics[key] == value
     assert manifest.training["config"] == promoted.config.to_dict()
@@ -162,3 +170,22 @@ def test_calibrated_scores_are_log_probabilities(promoted: PipelineOptions) -> N
     classifier = Classifier.load(promoted.artifacts_dir)
     scores = classifier.log_probabilities(["barkorski", "felmarson", "x"])
     assert np.allclose(np.exp(scores).sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_evaluate_rewrites_the_metrics_and_the_manifest_alike(promoted: PipelineOptions) -> None:
+    artifacts = promoted.artifacts_dir
+    manifest = load_manifest(artifacts)
+    stale = {**manifest.metrics, "cross_source_strict_top1": -1.0}
+    stale.pop("cross_source_ece")
+    (artifacts / "manifest.json").write_text(
+        manifest.model_copy(update={"metrics": stale}).model_dump_json(indent=2)
+    )
+    document = evaluate_committed(
+        promoted.data_dir, artifacts, peer=False, source_loader=tiny_sources
+    )
+    served = load_manifest(artifacts).metrics
+    assert json.loads((artifacts / "metrics.json").read_text())["headline"] == document["headline"]
+    for key, value in document["headline"].items():
+        assert served[key] == pytest.approx(value), key
+    assert served["cross_source_strict_top1"] >= 0.0
+    assert served["parity_max_abs_difference"] == manifest.metrics["parity_max_abs_difference"]
