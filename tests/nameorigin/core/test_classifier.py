@@ -116,6 +116,24 @@ def test_single_name_path_equals_the_batch_machinery_exactly(classifier: Classif
         assert classifier.classify([name], top_k=k) == [expected]
 
 
+def test_single_name_path_breaks_ties_as_the_batch_path_does(
+    classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Equal scores keep label order on both paths (the lean one sorts a 1-D row)."""
+    tied = np.full((1, len(classifier.labels)), -3.0, dtype=np.float32)
+    tied[0, [2, 5, 9]] = -1.0
+    monkeypatch.setattr(classifier, "_run", lambda tokens, lengths: tied)
+    for k in (1, 2, 4, len(classifier.labels)):
+        (single,) = classifier.classify(["Jordan"], top_k=k)
+        best, values = classifier.top_k(tied, k)
+        assert isinstance(single, Prediction)
+        assert single.labels == tuple(classifier.labels[i] for i in best[0].tolist())
+        assert single.log_probabilities == tuple(values[0].tolist())
+    (top4,) = classifier.classify(["Jordan"], top_k=4)
+    assert isinstance(top4, Prediction)
+    assert top4.labels == tuple(classifier.labels[i] for i in (2, 5, 9, 0))
+
+
 def test_a_rejected_single_name_is_answered_before_k_is_checked(classifier: Classifier) -> None:
     (outcome,) = classifier.classify([""], top_k=99)
     assert isinstance(outcome, Rejection)
