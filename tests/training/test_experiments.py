@@ -60,6 +60,8 @@ def test_only_retrains_the_named_variant(results: Path, monkeypatch: pytest.Monk
 
 
 def test_every_row_before_the_head_names_how_it_was_selected() -> None:
-    for overrides in experiments.VARIANTS.values():
+    before = [row for name, row in experiments.VARIANTS.items() if "naive Bayes head" not in name]
+    assert before
+    for overrides in before:
         assert overrides["selection_figures"] == "balanced_accuracy"
         assert overrides["naive_bayes_head"] is False
