@@ -57,8 +57,8 @@ def tune_prior_adjustment(
     """The τ of ``logits - τ·log_prior`` with the best validation objective.
 
     Logit adjustment (Menon et al., 2021) moves the served prior towards uniform: callers send
-    any language, not the tutorial's mix, so the prior is chosen for balanced accuracy on
-    validation names (ties: the smallest τ); it is fitted on validation only.
+    any language, not the tutorial's mix, so the prior is chosen by the validation objective
+    (``training.validation``; ties: the smallest τ); it is fitted on validation only.
     """
     best_tau, best_score = 0.0, -1.0
     for tau in PRIOR_ADJUSTMENT_GRID:
