@@ -84,7 +84,7 @@ class NameClassifier(nn.Module):
         dropout: float = 0.2,
         embedding_dropout: float = 0.0,
         ngram_dim: int = 0,
-        ngram_buckets: int = 1 << 17,
+        ngram_buckets: int = 1 << 16,
     ) -> None:
         super().__init__()
         rnn_dropout = dropout if num_layers > 1 else 0.0
