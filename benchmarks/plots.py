@@ -82,7 +82,7 @@ def plot_all(results_path: Path) -> list[Path]:  # noqa: PLR0915  # one plot aft
         cold = results["cold_start"]
         figure, axis = plt.subplots(figsize=(6, 3))
         phases = ["interpreter_s", "init_s", "first_answer_s"]
-        for name in ("shipped", "torch"):
+        for name in [name for name in ("shipped", "floor", "torch") if name in cold]:
             left = 0.0
             for index, phase in enumerate(phases):
                 axis.barh(

@@ -103,7 +103,13 @@ def summary(r: dict[str, Any], source: str) -> str:
         [
             f"cold start of the `sam build` package ({cold['python']})",
             f"{shipped['total_s']} s, {shipped['rss_mib']} MiB",
-            f"torch way {cold['torch']['total_s']} s, {cold['torch']['rss_mib']} MiB",
+            f"torch way {cold['torch']['total_s']} s, {cold['torch']['rss_mib']} MiB"
+            + (
+                f"; numpy + onnxruntime alone {cold['floor']['total_s']} s"
+                f" ({cold['floor_speedup_vs_torch']}x)"
+                if "floor" in cold
+                else ""
+            ),
             f"{cold['speedup_vs_torch']}x faster",
             "≤ 0.35 s, ≤ 90 MiB, ≥ 7x: "
             + yes(
@@ -216,7 +222,8 @@ def cold_block(r: dict[str, Any], source: str) -> str:
             f"**{c[name]['total_s']}**",
             c[name]["rss_mib"],
         ]
-        for name in ("shipped", "torch")
+        for name in ("shipped", "floor", "torch")
+        if name in c
     ]
     header = [
         "variant",
@@ -230,6 +237,20 @@ def cold_block(r: dict[str, Any], source: str) -> str:
         table(header, rows)
         + f"\n`shipped` = `{c['package']}` under {c['python']}; {c['speedup_vs_torch']}x"
         f" faster than the torch way; median of {c['runs']} alternating runs. {source}\n"
+        + floor_note(c)
+    )
+
+
+def floor_note(c: dict[str, Any]) -> str:
+    """What the libraries alone cost, against what 7x the torch way allows."""
+    if "floor" not in c:
+        return ""
+    return (
+        f"\n`floor` = numpy + onnxruntime importing, opening the same model and answering one name,"
+        f" nothing else: {c['floor']['total_s']} s ({c['floor_speedup_vs_torch']}x the torch"
+        f" way). 7x the torch way allows {c['seven_x_budget_s']} s, so everything the handler"
+        f" adds (Powertools, pydantic, routes, settings) would have to fit in"
+        f" {round(c['seven_x_budget_s'] - c['floor']['total_s'], 3)} s.\n"
     )
 
 

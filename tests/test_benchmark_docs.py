@@ -59,6 +59,22 @@ def test_a_changed_figure_is_detected(tmp_path: Path) -> None:
     assert rendered[ROOT / "README.md"] != (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def test_the_cold_start_floor_is_shown_with_what_7x_leaves() -> None:
+    results = json.loads(report.newest().read_text(encoding="utf-8"))
+    cold = results["cold_start"]
+    phases = {"interpreter_s": 0.011, "init_s": 0.1, "first_answer_s": 0.001, "rss_mib": 60.0}
+    cold["floor"] = {**phases, "total_s": 0.112}
+    cold["torch"]["total_s"] = 1.05
+    cold["floor_speedup_vs_torch"] = 9.38
+    cold["seven_x_budget_s"] = 0.15
+    block = report.cold_block(results, "source")
+    assert "| floor |" in block
+    assert "fit in 0.038 s" in block  # 0.15 s allowed - 0.112 s the libraries take
+    assert "numpy + onnxruntime alone 0.112 s (9.38x)" in report.summary(results, "source")
+    del cold["floor"]
+    assert "floor" not in report.cold_block(results, "source")
+
+
 @pytest.mark.slow
 def test_the_suite_runs_and_its_results_render(tmp_path: Path) -> None:
     subprocess.run(

@@ -44,6 +44,7 @@ from training.model import NameClassifierEnsemble
 from training.naive_bayes import fit_naive_bayes, tune_naive_bayes_weight
 from training.onnx_graph import OPSET, round_tables_as_stored
 from training.plots import CONFUSION_PNG, CURVES_PNG, plot_confusion, plot_curves
+from training.prior_shift import prior_shift
 from training.promote import Verdict, artifact_scorer, judge, replace_directory
 from training.schema import write_schema
 from training.sources import (
@@ -231,6 +232,7 @@ def evaluate_artifact(
             scorer(list(cross_source.names)), cross_source.targets, temperature
         )["ece"]
     report["calibration"] = calibration
+    report["prior_shift"] = prior_shift(corpus, scorer)
     report["baseline_fit_seconds"] = {
         name: round(contender.fit_seconds, 1) for name, contender in contenders.items()
     }
@@ -387,8 +389,8 @@ def training_record(
         "best_epochs": trained.best_epochs,
         "prior_adjustment": trained.calibration.prior_adjustment,
         "naive_bayes_weight": trained.naive_bayes_weight,
-        "served_prior": "logits - τ·log(training prior), τ tuned for validation balanced "
-        "accuracy (uniform at τ = 1 - class_weight_power)",
+        "served_prior": "logits - τ·log(training prior), τ tuned for the validation objective "
+        f"({config.selection_figures}; uniform at τ = 1 - class_weight_power)",
         "data_lines": dataset.lines_read,
         "examples": len(dataset),
         "train_pairs": len(corpus.train),

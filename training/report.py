@@ -86,6 +86,33 @@ def _per_class_table(evaluations: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _prior_shift_lines(shift: Mapping[str, Any] | None) -> list[str]:
+    """The served prior against the tutorial's mix (``training.prior_shift``), a row per weight."""
+    if not shift:
+        return []
+    sets = [name for name in SET_TITLES if name in shift["rows"][0]]
+    header = "| w | " + " | ".join(
+        f"{name} ({shift['modes'][name].replace('_', '-')}) "
+        "bal. acc / macro-F1 / top-1 / top-3 / ECE"
+        for name in sets
+    )
+    lines = [
+        "#### The served prior against the tutorial's mix",
+        "",
+        "The service answers with a uniform prior over the languages. Row *w* adds "
+        "*w*·log(tutorial share) to the served log-probabilities and renormalizes (the shares are "
+        f"the {shift['mix']}); *w* = 1 moves a uniform prior to the tutorial's mix by Bayes' rule. "
+        "Same artifact, same names; *w* = 0 is what the service answers.",
+        "",
+        header + " |",
+        "|---" * (len(sets) + 1) + "|",
+    ]
+    for row in shift["rows"]:
+        cells = [" / ".join(f"{row[name][key]:.3f}" for key in (*COLUMNS, "ece")) for name in sets]
+        lines.append(f"| {row['weight']:g} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def render(metrics: Mapping[str, Any]) -> str:
     """The generated block (without markers) for one metrics document."""
     evaluations = metrics["evaluations"]
@@ -121,6 +148,7 @@ def render(metrics: Mapping[str, Any]) -> str:
             else "."
         ),
         "",
+        *_prior_shift_lines(evaluations.get("prior_shift")),
         "#### Per class (the model, strict)",
         "",
         *_per_class_table(evaluations),
