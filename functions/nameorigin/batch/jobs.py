@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameorigin.batch.messages import (
+    BatchMessage,
     InlineBatch,
     InvalidBatchMessageError,
+    ReferenceBatch,
     batch_id_of,
     content_digest,
     parse_message,
@@ -28,11 +30,30 @@ from nameorigin.batch.writer import ResultSpool
 from nameorigin.config import Settings
 from nameorigin.core.classifier import Classifier
 
-__all__ = ["BatchSummary", "InvalidBatchMessageError", "run_batch"]
+__all__ = ["BatchSummary", "InvalidBatchMessageError", "run_batch", "validate_message"]
+
+
+def validate_message(
+    message_body: str | bytes | Mapping[str, Any], *, classifier: Classifier, settings: Settings
+) -> BatchMessage:
+    """The message ``run_batch`` would read, or ``InvalidBatchMessageError`` saying why it can
+    never succeed, found without any storage: a transport can refuse a bad message (4xx, DLQ)
+    before it needs its results bucket.
+    """
+    message = parse_message(
+        message_body,
+        max_message_bytes=settings.max_message_bytes,
+        max_batch_names=settings.max_batch_names,
+    )
+    if message.top_k > len(classifier.labels):
+        raise InvalidBatchMessageError(
+            f"top_k is {message.top_k}; the model knows {len(classifier.labels)} labels"
+        )
+    return message
 
 
 def run_batch(
-    message_body: str | bytes | Mapping[str, Any],
+    message_body: str | bytes | Mapping[str, Any] | BatchMessage,
     *,
     classifier: Classifier,
     store: S3BatchStore,
@@ -40,9 +61,10 @@ def run_batch(
 ) -> BatchSummary:
     """Run one batch message to completion and return its summary.
 
-    ``message_body``: the raw SQS body / CloudEvent data (str or bytes of JSON) or the parsed JSON
-    object. ``classifier``: usually the entry point's ``ModelStore.current()``. ``store``: usually
-    ``S3BatchStore.from_settings(settings)``. ``settings``: the entry point's (limits, chunk size).
+    ``message_body``: the raw SQS body / CloudEvent data (str or bytes of JSON), the parsed JSON
+    object, or what ``validate_message`` returned for it. ``classifier``: usually the entry
+    point's ``ModelStore.current()``. ``store``: usually ``S3BatchStore.from_settings(settings)``.
+    ``settings``: the entry point's (limits, chunk size).
 
     Outcomes:
 
@@ -59,15 +81,11 @@ def run_batch(
     Rejected names (empty, no letters, too long) never fail a batch: each is reported in its line.
     """
     started_at, started = datetime.now(UTC), time.perf_counter()
-    message = parse_message(
-        message_body,
-        max_message_bytes=settings.max_message_bytes,
-        max_batch_names=settings.max_batch_names,
+    message = (
+        message_body
+        if isinstance(message_body, InlineBatch | ReferenceBatch)
+        else validate_message(message_body, classifier=classifier, settings=settings)
     )
-    if message.top_k > len(classifier.labels):
-        raise InvalidBatchMessageError(
-            f"top_k is {message.top_k}; the model knows {len(classifier.labels)} labels"
-        )
     batch_id, digest = batch_id_of(message), content_digest(message)
     existing = store.read_summary(batch_id)
     if existing is not None:

@@ -18,7 +18,7 @@ from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 from cloudevents.core.exceptions import BaseCloudEventException
 
-from nameorigin.batch.jobs import InvalidBatchMessageError, run_batch
+from nameorigin.batch.jobs import InvalidBatchMessageError, run_batch, validate_message
 from nameorigin.batch.store import S3BatchStore
 from nameorigin.config import ConfigError, Settings
 from nameorigin.core.classifier import Classifier
@@ -125,11 +125,12 @@ class CloudEventsEndpoint:
 
     def _run(self, event: BaseCloudEvent, classifier: Classifier) -> HttpResponse:
         try:
+            # A message that can never succeed is a 4xx even where no results bucket is set.
+            message = validate_message(
+                batch_message_of(event), classifier=classifier, settings=self.settings
+            )
             summary = run_batch(
-                batch_message_of(event),
-                classifier=classifier,
-                store=self.store(),
-                settings=self.settings,
+                message, classifier=classifier, store=self.store(), settings=self.settings
             )
         except InvalidBatchMessageError as error:
             logger.warning(

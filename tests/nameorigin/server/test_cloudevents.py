@@ -200,6 +200,21 @@ def test_a_missing_results_bucket_is_a_server_error_that_names_the_setting(
     assert "NAMEORIGIN_RESULTS_BUCKET" in json.loads(answer.body)["error"]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [{"name": {"names": []}}, {"names": ["Ito"], "top_k": 19}, "not json"],
+    ids=["schema", "top_k", "json"],
+)
+def test_a_bad_message_is_a_4xx_even_where_no_results_bucket_is_set(
+    models: ModelStore, message: Any
+) -> None:
+    endpoint = CloudEventsEndpoint(Settings.from_environ({}), models)
+    body = message.encode() if isinstance(message, str) else json.dumps(message).encode()
+    answer = endpoint(http_request(body, CE_HEADERS))
+    assert answer.status == 422
+    assert "NAMEORIGIN_RESULTS_BUCKET" not in json.loads(answer.body)["error"]
+
+
 def test_only_post_delivers_events(s3: Any, models: ModelStore) -> None:
     answer = endpoint_for(s3, models)(http_request(b"", {}, method="GET"))
     assert answer.status == 405
