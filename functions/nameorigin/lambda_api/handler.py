@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
 from nameorigin.lambda_api.metrics import PowertoolsTelemetry  # noqa: E402
+from nameorigin.routes.proxy_event import event_problem  # noqa: E402
 from nameorigin.routes.resolver import create_resolver  # noqa: E402
 from nameorigin.tracing import traced  # noqa: E402
 
@@ -40,7 +41,10 @@ if not models.is_ready():  # keep serving: routes answer 503 saying why
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handle_api_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Answer one API Gateway REST proxy event."""
+    """Answer one API Gateway REST proxy event (400 for what API Gateway would never send)."""
+    problem = event_problem(event)
+    if problem is not None:
+        return app.invalid_event(problem)
     return app.resolve(event, context)
 
 

@@ -24,6 +24,7 @@ from nameorigin.core.model_store import ModelStore
 from nameorigin.routes import errors, legacy, metadata, predict, v2
 from nameorigin.routes.dependencies import Dependencies
 from nameorigin.routes.proxy_event import RestProxyEvent
+from nameorigin.routes.schemas import ErrorResponse
 from nameorigin.routes.telemetry import UNMATCHED, NoTelemetry, Telemetry
 
 #: The routers, in the order their routes are registered (and listed in the OpenAPI document).
@@ -68,6 +69,18 @@ class NameOriginResolver(APIGatewayRestResolver):
             perf_counter() - started,
         )
         return response
+
+    def invalid_event(self, problem: str) -> dict[str, Any]:
+        """The 400 proxy result for an event API Gateway would never send (``event_problem``)."""
+        self.deps.telemetry.error(UNMATCHED, "invalid_event", 400)
+        self.deps.telemetry.request_finished(UNMATCHED, "", 400, 0.0)
+        body = ErrorResponse(error=f"not an API Gateway REST proxy event: {problem}")
+        return {
+            "statusCode": 400,
+            "body": body.model_dump_json(),
+            "isBase64Encoded": False,
+            "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        }
 
     def _routes(self) -> list[Route]:
         # Powertools keeps its compiled routes here; reading them beats a second route table.

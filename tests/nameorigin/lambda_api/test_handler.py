@@ -109,6 +109,34 @@ def test_handler_counts_errors_as_metrics(
     assert "ServerErrors" not in metrics
 
 
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"httpMethod": None}, "httpMethod"),
+        ({"path": 7}, "path"),
+        ({"multiValueHeaders": True}, "multiValueHeaders"),
+        ({"headers": {"Content-Type": ["application/json"]}}, "headers"),
+        ({"body": {"name": "Jordan"}}, "body"),
+    ],
+)
+def test_an_event_api_gateway_never_sends_is_a_400_naming_the_field(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str], change: dict[str, Any], named: str
+) -> None:
+    event = {**load_event("get_prediction"), **change}
+
+    answer = answer_of(handler.lambda_handler(event, lambda_context()))
+
+    assert answer.status == 400
+    assert named in answer.body["error"]
+    assert emf_metrics(json_lines(capsys.readouterr().out))["Errors"] == [1.0]
+
+
+def test_a_non_object_event_is_a_400(handler: ModuleType) -> None:
+    answer = answer_of(handler.lambda_handler([], lambda_context()))  # type: ignore[arg-type]
+    assert answer.status == 400
+    assert "JSON object" in answer.body["error"]
+
+
 def test_logs_are_json_with_the_api_gateway_request_id(handler: ModuleType) -> None:
     event = load_event("get_prediction")
     stream = io.StringIO()

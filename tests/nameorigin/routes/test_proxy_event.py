@@ -6,7 +6,7 @@ import pytest
 from api_events import event_names, load_event
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from nameorigin.routes.proxy_event import RestProxyEvent
+from nameorigin.routes.proxy_event import RestProxyEvent, event_problem
 
 from .conftest import MakeResolver
 
@@ -57,3 +57,29 @@ def test_no_route_declares_header_parameters(make_resolver: MakeResolver) -> Non
     """Validation rewrites the cached header view in place only for ``Header`` parameters."""
     for route in make_resolver()._routes():
         assert not route.dependant.header_params, route.path
+
+
+@pytest.mark.parametrize("name", event_names())
+def test_every_sample_event_is_a_proxy_event(name: str) -> None:
+    assert event_problem(load_event(name)) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"httpMethod": ""}, "httpMethod"),
+        ({"path": "get_prediction"}, "path"),
+        ({"queryStringParameters": {"a": 1}}, "queryStringParameters"),
+        ({"multiValueQueryStringParameters": {"a": "1"}}, "multiValueQueryStringParameters"),
+        ({"pathParameters": []}, "pathParameters"),
+        ({"isBase64Encoded": "yes"}, "isBase64Encoded"),
+    ],
+)
+def test_what_api_gateway_never_sends_is_named(change: dict[str, object], problem: str) -> None:
+    found = event_problem({**load_event("get_prediction"), **change})
+    assert found is not None and problem in found
+
+
+def test_null_maps_and_a_missing_body_are_proxy_events() -> None:
+    event = {"httpMethod": "GET", "path": "/v2", "headers": None, "multiValueHeaders": None}
+    assert event_problem(event) is None
