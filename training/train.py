@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from nameorigin.core.encoding import CharacterEncoder
@@ -79,6 +80,9 @@ class TrainingConfig:
     selection_figures: str = ALL_FIGURES
     #: Post-hoc logit adjustment τ: logits - τ·log(train prior); negative = tune τ on validation.
     prior_adjustment: float = -1.0
+    #: Decay of an exponential moving average of the weights, updated every step; validation
+    #: judges (and the model keeps) the averaged weights. 0: the last step's weights, as before.
+    weight_average_decay: float = 0.0
     #: Train on the extra licensed sources (training.sources) beside the tutorial data.
     extra_sources: bool = True
     seed: int = 0
@@ -272,6 +276,12 @@ def train_member(
     residual_prior = (1.0 - config.class_weight_power) * train_log_prior(encoded)
     validation_set = labelled_set("validation", validation.names, validation.targets, len(labels))
     validation_targets = torch.from_numpy(validation.targets)
+    averaged = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.weight_average_decay))  # type: ignore[no-untyped-call]
+        if config.weight_average_decay
+        else None
+    )
+    judged: NameClassifier = averaged.module if averaged is not None else model  # type: ignore[assignment]
     best_score, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
     history: list[EpochRecord] = []
     bar = tqdm(range(1, config.epochs + 1), desc=f"member {member}", disable=not progress)
@@ -296,8 +306,10 @@ def train_member(
                 optimizer.step()
             for scheduler in schedulers:
                 scheduler.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             total_loss += loss.item() * len(rows)
-        logits = names_logits(model, encoder, list(validation.names)) - residual_prior
+        logits = names_logits(judged, encoder, list(validation.names)) - residual_prior
         scores = score(logits.numpy(), validation_set, labels, any_label=True, rounds=0)
         record = EpochRecord(
             member=member,
@@ -315,7 +327,7 @@ def train_member(
         )
         if record.validation_objective > best_score:
             best_score, best_epoch = record.validation_objective, epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = copy.deepcopy(judged.state_dict())
         elif config.patience and epoch - best_epoch >= config.patience:
             break
     model.load_state_dict(best_state)

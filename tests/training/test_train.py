@@ -55,6 +55,28 @@ def test_same_seed_gives_the_same_weights(tiny_data_dir: Path, tiny_config: Trai
         assert torch.equal(a, b)
 
 
+def test_weight_averaging_keeps_the_averaged_weights(
+    tiny_data_dir: Path, tiny_config: TrainingConfig
+) -> None:
+    # Same seed, same batches: only the averaging differs, so the kept weights must differ,
+    # and the averaged model must still have learned the endings.
+    config = TrainingConfig(**{**tiny_config.to_dict(), "patience": 0})
+    plain, _, _ = _train_tiny(tiny_data_dir, config)
+    averaged, accuracy, _ = _train_tiny(
+        tiny_data_dir, TrainingConfig(**{**config.to_dict(), "weight_average_decay": 0.9})
+    )
+    assert accuracy >= 0.9
+    differs = [
+        not torch.equal(a, b)
+        for a, b in zip(
+            plain.model.state_dict().values(), averaged.model.state_dict().values(), strict=True
+        )
+        if a.is_floating_point()
+    ]
+    assert any(differs)
+    assert [r.train_loss for r in plain.history] == [r.train_loss for r in averaged.history]
+
+
 def test_ensemble_has_one_member_per_seed(tiny_data_dir: Path, tiny_config: TrainingConfig) -> None:
     config = TrainingConfig(**{**tiny_config.to_dict(), "members": 2, "epochs": 2})
     result, _, _ = _train_tiny(tiny_data_dir, config)
