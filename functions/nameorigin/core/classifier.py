@@ -238,10 +238,12 @@ class Classifier:
         if isinstance(normalized, Rejection):
             return normalized
         self._check_k(top_k)
-        # One row: ``top_k``'s ordering on a 1-D view, then plain Python lists (fewer numpy calls).
-        row = self._run(*self.encoder.encode_one(normalized))[0]
-        best: list[int] = np.argsort(-row, kind="stable")[:top_k].tolist()
-        values: list[float] = row.tolist()
+        # One row of 18 scores: ranked as a Python list, not by numpy. Inside a request (between
+        # the resolver's and the server's code) every numpy call runs with cold caches, and this
+        # measured faster there (same-process A/B through the resolver), no different in a tight
+        # loop. ``sorted`` is stable with ``reverse``: equal scores keep label order, as ``top_k``.
+        values: list[float] = self._run(*self.encoder.encode_one(normalized))[0].tolist()
+        best = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top_k]
         labels = self.labels
         return Prediction(
             name=name,
