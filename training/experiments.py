@@ -67,17 +67,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "+ naive Bayes head, every reported figure selects, 131,072 buckets (7.4 MB: over 5 MB)": (
         LARGE_TABLE
     ),
-    # The committed config with other seeds. The seed also draws the split, so these rows are
-    # scored on other held-out names: how far a figure moves across splits and inits together.
-    "committed config, seed 1 (its own split and init)": {"seed": 1},
-    "committed config, seed 2 (its own split and init)": {"seed": 2},
+    # The committed config with other seeds, scored on other held-out names (split_seed -1: the
+    # split follows the seed): how far a figure moves across splits and inits together.
+    "committed config, seed 1 (its own split and init)": {"seed": 1, "split_seed": -1},
+    "committed config, seed 2 (its own split and init)": {"seed": 2, "split_seed": -1},
+    # ... and with other inits on the committed split: the init alone, on the same names.
+    "committed config, init seed 1 (the committed split)": {"seed": 1},
+    "committed config, init seed 2 (the committed split)": {"seed": 2},
     # Each EMA row pairs with the row of its seed (same split, same init, same batches).
     "+ weight EMA (decay 0.999), seed 0 (the committed split)": {"weight_average_decay": 0.999},
     "+ weight EMA (decay 0.999), seed 1 (split of seed 1)": {
-        "weight_average_decay": 0.999, "seed": 1,
+        "weight_average_decay": 0.999, "seed": 1, "split_seed": -1,
     },
     "+ weight EMA (decay 0.999), seed 2 (split of seed 2)": {
-        "weight_average_decay": 0.999, "seed": 2,
+        "weight_average_decay": 0.999, "seed": 2, "split_seed": -1,
     },
 }  # fmt: skip
 #: The last row is the committed artifact itself (``make train`` with the defaults), not retrained.

@@ -113,7 +113,8 @@ def load_corpus(
     extra = list(source_loader()) if config.extra_sources else []
     known = set(dataset.labels)
     extra = [name for name in extra if name.label in known]
-    corpus = build_corpus(dataset, extra, seed=config.seed)
+    split_seed = config.seed if config.split_seed < 0 else config.split_seed
+    corpus = build_corpus(dataset, extra, seed=split_seed)
     corpus.info["extra_sources"] = {
         "used": bool(extra),
         "names": len(extra),

@@ -85,7 +85,11 @@ class TrainingConfig:
     weight_average_decay: float = 0.0
     #: Train on the extra licensed sources (training.sources) beside the tutorial data.
     extra_sources: bool = True
+    #: Seeds the model's init and batch order.
     seed: int = 0
+    #: Seeds which names are held out (validation, tests); separate from ``seed`` so that models
+    #: of different seeds are scored on the same names. Negative: the same as ``seed``.
+    split_seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data for the manifest and metrics."""
