@@ -224,16 +224,19 @@ def evaluate_artifact(
     contenders = {MODEL: Contender(scorer)}
     contenders.update(baselines if baselines is not None else train_baselines(corpus))
     report = evaluate(corpus, contenders, Ethnicseer() if peer else None)
-    test = corpus.tutorial_test
-    calibration = calibration_metrics(scorer(list(test.names)), test.targets, temperature)
-    cross_source = corpus.cross_source_test
+    # The artifact's answers on each test set, scored once for calibration and the prior table.
+    test, cross_source = corpus.tutorial_test, corpus.cross_source_test
+    served = {"tutorial_test": scorer(list(test.names))}
     if len(cross_source):
+        served["cross_source"] = scorer(list(cross_source.names))
+    calibration = calibration_metrics(served["tutorial_test"], test.targets, temperature)
+    if "cross_source" in served:
         # The temperature is fitted on both sources' validation names alike: show both sides.
         calibration["cross_source_ece"] = calibration_metrics(
-            scorer(list(cross_source.names)), cross_source.targets, temperature
+            served["cross_source"], cross_source.targets, temperature
         )["ece"]
     report["calibration"] = calibration
-    report["prior_shift"] = prior_shift(corpus, scorer)
+    report["prior_shift"] = prior_shift(corpus, served)
     report["baseline_fit_seconds"] = {
         name: round(contender.fit_seconds, 1) for name, contender in contenders.items()
     }

@@ -13,10 +13,11 @@ The mix is estimated from the tutorial's validation names (never from a test set
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import torch
 
 from training.corpus import Corpus, Pairs
 from training.evaluate import expected_calibration_error
@@ -28,8 +29,6 @@ FIGURES = ("balanced_accuracy", "macro_f1", "top1", "top3")
 #: Each set is scored the way its headline is: the tutorial any-label, the cross-source strict.
 SETS = {"tutorial_test": True, "cross_source": False}
 
-Scorer = Callable[[list[str]], FloatArray]
-
 
 def mix_log_prior(pairs: Pairs, num_labels: int) -> FloatArray:
     """log of each label's share of ``pairs`` (add-one smoothed: no label is impossible)."""
@@ -40,9 +39,8 @@ def mix_log_prior(pairs: Pairs, num_labels: int) -> FloatArray:
 
 def shifted(log_probabilities: FloatArray, log_prior: FloatArray, weight: float) -> FloatArray:
     """``log_probabilities + weight·log_prior``, renormalized to log-probabilities per row."""
-    moved = log_probabilities.astype(np.float64) + weight * log_prior
-    peak = moved.max(axis=1, keepdims=True)
-    result: FloatArray = moved - (peak + np.log(np.exp(moved - peak).sum(axis=1, keepdims=True)))
+    moved = torch.from_numpy(log_probabilities.astype(np.float64) + weight * log_prior)
+    result: FloatArray = torch.log_softmax(moved, dim=1).numpy()
     return result
 
 
@@ -55,12 +53,15 @@ def _figures(
     return row
 
 
-def prior_shift(corpus: Corpus, scorer: Scorer) -> dict[str, Any]:
-    """Each test set's figures with the served answers moved toward the tutorial's mix."""
+def prior_shift(corpus: Corpus, served: Mapping[str, FloatArray]) -> dict[str, Any]:
+    """Each test set's figures with the served answers moved toward the tutorial's mix.
+
+    ``served``: the artifact's log-probabilities per test set (``tutorial_test``, and
+    ``cross_source`` when the corpus has one), in the order of the set's names.
+    """
     mix_source = corpus.validation_sources.get("tutorial", corpus.validation)
     log_prior = mix_log_prior(mix_source, len(corpus.labels))
     sets = {"tutorial_test": corpus.tutorial_test, "cross_source": corpus.cross_source_test}
-    served = {name: scorer(list(s.names)) for name, s in sets.items() if len(s)}
     rows = []
     for weight in WEIGHTS:
         row: dict[str, Any] = {"weight": weight}
