@@ -62,20 +62,39 @@ def _peer_codes(peer: Ethnicseer, evaluation: LabelledSet) -> list[str]:
     return peer.classify([name.title() for name in evaluation.names])
 
 
+def score_sets(
+    corpus: Corpus, contenders: Mapping[str, Contender]
+) -> dict[str, dict[str, FloatArray]]:
+    """``{set: {model: scores}}`` on every non-empty test set, each model run once per set."""
+    return {
+        evaluation.name: {
+            name: contender.scorer(list(evaluation.names)) for name, contender in contenders.items()
+        }
+        for evaluation in (corpus.tutorial_test, corpus.cross_source_test)
+        if len(evaluation)  # a data set without extra sources has no cross-source names
+    }
+
+
 def evaluate(
     corpus: Corpus,
     contenders: Mapping[str, Contender],
     peer: Ethnicseer | None,
     *,
     rounds: int = BOOTSTRAP_ROUNDS,
+    answers: Mapping[str, Mapping[str, FloatArray]] | None = None,
 ) -> dict[str, Any]:
-    """``{set: {"scores": {mode: {model: figures}}, "peer": {model: shared-class figures}}}``."""
+    """``{set: {"scores": {mode: {model: figures}}, "peer": {model: shared-class figures}}}``.
+
+    ``answers`` (from :func:`score_sets`) spares re-running the models when the caller already has
+    their scores.
+    """
     report: dict[str, Any] = {}
+    answers = answers if answers is not None else score_sets(corpus, contenders)
     for evaluation in (corpus.tutorial_test, corpus.cross_source_test):
-        if not len(evaluation):
-            continue  # a data set without extra sources has no cross-source names
+        if evaluation.name not in answers:
+            continue
         names = list(evaluation.names)
-        scores = {name: contender.scorer(names) for name, contender in contenders.items()}
+        scores = answers[evaluation.name]
         by_mode = {
             mode: {
                 name: score(values, evaluation, corpus.labels, any_label=any_label, rounds=rounds)

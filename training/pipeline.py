@@ -38,7 +38,14 @@ from training.baselines import Ethnicseer
 from training.corpus import Corpus, build_corpus
 from training.data import NamesDataset, load_names
 from training.evaluate import calibration_metrics, confusion, fit_temperature, tune_prior_adjustment
-from training.evaluation import MODEL, Contender, evaluate, headline, train_baselines
+from training.evaluation import (
+    MODEL,
+    Contender,
+    evaluate,
+    headline,
+    score_sets,
+    train_baselines,
+)
 from training.export import PARITY_TOLERANCE, ParityReport, check_graph, check_parity, export_onnx
 from training.model import NameClassifierEnsemble
 from training.naive_bayes import fit_naive_bayes, tune_naive_bayes_weight
@@ -223,20 +230,19 @@ def evaluate_artifact(
     scorer, temperature = artifact_scorer(model_dir, corpus.labels, DEFAULT_RULE)
     contenders = {MODEL: Contender(scorer)}
     contenders.update(baselines if baselines is not None else train_baselines(corpus))
-    report = evaluate(corpus, contenders, Ethnicseer() if peer else None)
-    # The artifact's answers on each test set, scored once for calibration and the prior table.
+    # Every model's answers on each test set, computed once for the scores, calibration and the
+    # prior table.
+    answers = score_sets(corpus, contenders)
+    report = evaluate(corpus, contenders, Ethnicseer() if peer else None, answers=answers)
     test, cross_source = corpus.tutorial_test, corpus.cross_source_test
-    served = {"tutorial_test": scorer(list(test.names))}
-    if len(cross_source):
-        served["cross_source"] = scorer(list(cross_source.names))
-    calibration = calibration_metrics(served["tutorial_test"], test.targets, temperature)
-    if "cross_source" in served:
+    calibration = calibration_metrics(answers[test.name][MODEL], test.targets, temperature)
+    if cross_source.name in answers:
         # The temperature is fitted on both sources' validation names alike: show both sides.
         calibration["cross_source_ece"] = calibration_metrics(
-            served["cross_source"], cross_source.targets, temperature
+            answers[cross_source.name][MODEL], cross_source.targets, temperature
         )["ece"]
     report["calibration"] = calibration
-    report["prior_shift"] = prior_shift(corpus, served)
+    report["prior_shift"] = prior_shift(corpus, answers)
     report["baseline_fit_seconds"] = {
         name: round(contender.fit_seconds, 1) for name, contender in contenders.items()
     }

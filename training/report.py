@@ -38,6 +38,13 @@ SET_TITLES = {
     "tutorial_test": "Tutorial test split (name-aware)",
 }
 COLUMNS = ("balanced_accuracy", "macro_f1", "top1", "top3")
+_TITLES = {
+    "balanced_accuracy": "balanced accuracy",
+    "macro_f1": "macro-F1",
+    "top1": "top-1",
+    "top3": "top-3",
+    "ece": "ECE",
+}
 
 
 def _cell(figures: Mapping[str, Any], key: str) -> str:
@@ -48,7 +55,7 @@ def _cell(figures: Mapping[str, Any], key: str) -> str:
 
 def _scores_table(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = [
-        "| model | balanced accuracy | macro-F1 | top-1 | top-3 |",
+        "| model | " + " | ".join(_TITLES[key] for key in COLUMNS) + " |",
         "|---|---|---|---|---|",
     ]
     for model, figures in scores.items():
@@ -86,7 +93,7 @@ def _per_class_table(evaluations: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _prior_shift_lines(shift: Mapping[str, Any] | None) -> list[str]:
+def _prior_shift_lines(shift: Mapping[str, Any] | None, targets: Mapping[str, Any]) -> list[str]:
     """The served prior against the tutorial's mix (``training.prior_shift``), a row per weight."""
     if not shift:
         return []
@@ -110,7 +117,58 @@ def _prior_shift_lines(shift: Mapping[str, Any] | None) -> list[str]:
     for row in shift["rows"]:
         cells = [" / ".join(f"{row[name][key]:.3f}" for key in (*COLUMNS, "ece")) for name in sets]
         lines.append(f"| {row['weight']:g} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
+    return [*lines, "", *_prior_reach_lines(shift, targets)]
+
+
+#: The tutorial targets a prior could move: figure in the prior table → its key in ``targets``.
+TUTORIAL_TARGETS = {
+    "top1": "tutorial_test_any_label_top1",
+    "macro_f1": "tutorial_test_any_label_macro_f1",
+    "ece": "tutorial_test_ece",
+}
+
+
+def _prior_reach_lines(shift: Mapping[str, Any], targets: Mapping[str, Any]) -> list[str]:
+    """The best each model of the run reaches on the tutorial split at any prior of the grid."""
+    models = {"model": shift["rows"], **shift.get("baselines", {})}
+    if len(models) < 2 or "tutorial_test" not in shift["rows"][0]:
+        return []
+    figures = (*COLUMNS, "ece")
+    lines = [
+        "The same move for every model of the run (the baselines' own answers, moved alike): "
+        "the best each reaches on the tutorial test split (any-label) over all *w* of the grid "
+        "above, with the *w* that reaches it, against the tutorial targets.",
+        "",
+        "| model | " + " | ".join(_TITLES[key] for key in figures) + " |",
+        "|---" * (len(figures) + 1) + "|",
+    ]
+    for model, rows in models.items():
+        cells = []
+        for key in figures:
+            values = [float(row["tutorial_test"][key]) for row in rows]
+            best = rows[values.index(min(values) if key == "ece" else max(values))]
+            cells.append(f"{best['tutorial_test'][key]:.3f} (*w* = {best['weight']:g})")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    bounds, verdicts = [], []
+    for key in figures:
+        target = targets.get(TUTORIAL_TARGETS.get(key, ""))
+        bounds.append(f"{target['sense']} {target['bound']:g}" if target else "-")
+        if target:
+            reached = [
+                f"{model} at *w* = {row['weight']:g}"
+                for model, rows in models.items()
+                for row in rows
+                if _meets(row["tutorial_test"][key], target)
+            ]
+            verdicts.append(
+                f"{_TITLES[key]}: " + (", ".join(reached) if reached else "**no model, no prior**")
+            )
+    lines.append("| target | " + " | ".join(bounds) + " |")
+    return [*lines, "", "Where a tutorial target is reached: " + "; ".join(verdicts) + ".", ""]
+
+
+def _meets(value: float, target: Mapping[str, Any]) -> bool:
+    return bool(value >= target["bound"] if target["sense"] == ">=" else value <= target["bound"])
 
 
 def render(metrics: Mapping[str, Any]) -> str:
@@ -148,7 +206,7 @@ def render(metrics: Mapping[str, Any]) -> str:
             else "."
         ),
         "",
-        *_prior_shift_lines(evaluations.get("prior_shift")),
+        *_prior_shift_lines(evaluations.get("prior_shift"), metrics.get("targets", {})),
         "#### Per class (the model, strict)",
         "",
         *_per_class_table(evaluations),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from training.corpus import Corpus, Pairs
+from training.evaluation import MODEL
 from training.metrics import labelled_set, score
 from training.prior_shift import WEIGHTS, mix_log_prior, prior_shift, shifted
 
@@ -49,7 +50,7 @@ def test_moving_toward_a_skewed_mix_trades_balanced_accuracy_for_top1() -> None:
     corpus = _corpus([0] * 9 + [1], [0] * 9 + [1])
     served = np.log(np.array([[0.45, 0.55]] * 5 + [[0.8, 0.2]] * 4 + [[0.3, 0.7]]))
 
-    report = prior_shift(corpus, {"tutorial_test": served})
+    report = prior_shift(corpus, {"tutorial_test": {MODEL: served}})
 
     rows = report["rows"]
     assert [row["weight"] for row in rows] == list(WEIGHTS)
@@ -62,3 +63,20 @@ def test_moving_toward_a_skewed_mix_trades_balanced_accuracy_for_top1() -> None:
     assert rows[0]["tutorial_test"]["balanced_accuracy"] == pytest.approx(13 / 18)
     assert 0.0 <= at_one["ece"] <= 1.0
     assert report["modes"] == {"tutorial_test": "any_label", "cross_source": "strict"}
+
+
+def test_baselines_are_moved_alike_and_kept_apart_from_the_served_rows() -> None:
+    corpus = _corpus([0] * 9 + [1], [0] * 9 + [1])
+    served = np.log(np.array([[0.45, 0.55]] * 5 + [[0.8, 0.2]] * 4 + [[0.3, 0.7]]))
+    confident = np.log(np.array([[0.9, 0.1]] * 9 + [[0.2, 0.8]]))
+
+    report = prior_shift(corpus, {"tutorial_test": {MODEL: served, "naive_bayes": confident}})
+
+    assert list(report["baselines"]) == ["naive_bayes"]
+    baseline_rows = report["baselines"]["naive_bayes"]
+    assert [row["weight"] for row in baseline_rows] == list(WEIGHTS)
+    # Already right on every name as given; the served model's rows are not the baseline's.
+    assert baseline_rows[0]["tutorial_test"]["top1"] == 1.0
+    assert report["rows"][0]["tutorial_test"]["top1"] == 0.5
+    # A strong enough push toward Alpha finally costs the baseline its one Beta.
+    assert baseline_rows[-1]["tutorial_test"]["balanced_accuracy"] == 0.5
