@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from training.sources import (
     package_versions,
     read_sources,
 )
-from training.train import EpochRecord, TrainingConfig, names_logits, train
+from training.train import TUNED_PRIOR, EpochRecord, TrainingConfig, names_logits, train
 from training.validation import SourceBalancedObjective, source_balanced_objective
 
 METRICS_FILE = "metrics.json"
@@ -149,12 +149,19 @@ def calibrate(
     encoder: CharacterEncoder,
     prior_adjustment: float,
     objective: SourceBalancedObjective,
+    class_weight_power: float,
 ) -> Calibration:
-    """Fit (or apply) the prior adjustment τ, then the temperature, on validation names only."""
+    """Apply (or tune) the prior adjustment τ, then fit the temperature, on validation names only.
+
+    ``UNIFORM_PRIOR`` removes what the class weights left of the training prior, so the served
+    prior is uniform; ``TUNED_PRIOR`` lets the validation objective pick τ.
+    """
     validation = corpus.validation
     raw_logits = names_logits(model, encoder, list(validation.names))
-    if prior_adjustment < 0:
+    if prior_adjustment == TUNED_PRIOR:
         prior_adjustment = tune_prior_adjustment(raw_logits, objective, log_prior)
+    elif prior_adjustment < 0:
+        prior_adjustment = 1.0 - class_weight_power
     model.logit_bias.copy_(-prior_adjustment * log_prior)
     adjusted = raw_logits - prior_adjustment * log_prior
     temperature = fit_temperature(
@@ -295,6 +302,9 @@ class TrainedModel:
     naive_bayes_weight: float
     calibration: Calibration
     seconds: float
+    #: The init that shipped, and every init tried with its validation objective.
+    seed: int = 0
+    inits: list[dict[str, float]] = field(default_factory=list)
 
 
 def train_candidate(
@@ -304,13 +314,41 @@ def train_candidate(
     progress: bool = True,
     rule: NormalizationRule = DEFAULT_RULE,
 ) -> TrainedModel:
-    """Train the network and its naive Bayes head on ``corpus.train``, then calibrate."""
+    """Train ``config.init_candidates`` inits (network, naive Bayes head, calibration) on
+    ``corpus.train`` and keep the one with the best validation objective."""
     encoder = CharacterEncoder(rule.alphabet)
-    labels = corpus.labels
     started = time.monotonic()
     objective = source_balanced_objective(
-        corpus.validation, corpus.validation_sources, labels, config.selection_figures
+        corpus.validation, corpus.validation_sources, corpus.labels, config.selection_figures
     )
+    best: TrainedModel | None = None
+    best_value = -1.0
+    tried: list[dict[str, float]] = []
+    for offset in range(max(1, config.init_candidates)):
+        seed = config.seed + offset
+        trained = _train_init(corpus, replace(config, seed=seed), encoder, objective, progress)
+        validation_logits = names_logits(trained.model, encoder, list(corpus.validation.names))
+        value = objective(validation_logits.numpy())
+        tried.append({"seed": seed, "validation_objective": round(value, 6)})
+        _log(f"init seed {seed}: validation objective {value:.4f}")
+        if best is None or value > best_value:  # ties: the lower seed
+            best, best_value = trained, value
+    assert best is not None
+    if len(tried) > 1:
+        _log(f"kept init seed {best.seed} of {len(tried)}")
+    return replace(best, seconds=time.monotonic() - started, inits=tried)
+
+
+def _train_init(
+    corpus: Corpus,
+    config: TrainingConfig,
+    encoder: CharacterEncoder,
+    objective: SourceBalancedObjective,
+    progress: bool,
+) -> TrainedModel:
+    """One init: the network, its naive Bayes head, then calibration (``config.seed``)."""
+    labels = corpus.labels
+    started = time.monotonic()
     result = train(
         config,
         corpus.train,
@@ -328,7 +366,13 @@ def train_candidate(
             result.model, corpus.validation.names, objective, encoder, residual
         )
     fitted = calibrate(
-        result.model, result.log_prior, corpus, encoder, config.prior_adjustment, objective
+        result.model,
+        result.log_prior,
+        corpus,
+        encoder,
+        config.prior_adjustment,
+        objective,
+        config.class_weight_power,
     )
     training_seconds = time.monotonic() - started
     _log(
@@ -343,6 +387,7 @@ def train_candidate(
         naive_bayes_weight,
         fitted,
         training_seconds,
+        seed=config.seed,
     )
 
 
@@ -384,6 +429,19 @@ def check_candidate_parity(
     return parity
 
 
+def served_prior(config: TrainingConfig, tau: float) -> str:
+    """What the manifest says about the prior the model answers with."""
+    uniform_at = 1.0 - config.class_weight_power
+    if config.prior_adjustment == TUNED_PRIOR:
+        return (
+            f"logits - τ·log(training prior), τ = {tau:g} tuned for the validation objective "
+            f"({config.selection_figures}); uniform at τ = {uniform_at:g}"
+        )
+    if config.prior_adjustment < 0:
+        return f"uniform over the labels: logits - τ·log(training prior), τ = {tau:g}"
+    return f"logits - τ·log(training prior), τ = {tau:g} as configured; uniform at {uniform_at:g}"
+
+
 def training_record(
     trained: TrainedModel,
     dataset: NamesDataset,
@@ -397,10 +455,11 @@ def training_record(
         "seconds": round(trained.seconds, 1),
         "threads": threads,
         "best_epochs": trained.best_epochs,
+        "init_seed": trained.seed,
+        "inits": trained.inits,
         "prior_adjustment": trained.calibration.prior_adjustment,
         "naive_bayes_weight": trained.naive_bayes_weight,
-        "served_prior": "logits - τ·log(training prior), τ tuned for the validation objective "
-        f"({config.selection_figures}; uniform at τ = 1 - class_weight_power)",
+        "served_prior": served_prior(config, trained.calibration.prior_adjustment),
         "data_lines": dataset.lines_read,
         "examples": len(dataset),
         "train_pairs": len(corpus.train),

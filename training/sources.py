@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.transliteration import romanize_greek, romanize_russian
+from nameorigin.core.romanization import romanize_greek, romanize_russian
 
 Romanizer = Callable[[str], str]
 

@@ -34,6 +34,11 @@ POOL_BATCHES = 32
 GRADIENT_CLIP = 5.0
 
 
+#: ``TrainingConfig.prior_adjustment`` values that are not a τ.
+UNIFORM_PRIOR = -1.0
+TUNED_PRIOR = -2.0
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Hyper-parameters; the defaults are the promoted model's (see docs/training.md)."""
@@ -78,8 +83,10 @@ class TrainingConfig:
     #: The figures the validation objective averages per source (``training.validation``):
     #: early stopping, the naive Bayes weight and τ all maximize it.
     selection_figures: str = ALL_FIGURES
-    #: Post-hoc logit adjustment τ: logits - τ·log(train prior); negative = tune τ on validation.
-    prior_adjustment: float = -1.0
+    #: Post-hoc logit adjustment τ: logits - τ·log(train prior). ``UNIFORM_PRIOR``: the served
+    #: prior is uniform over the labels (τ = 1 - class_weight_power), the documented product
+    #: choice; ``TUNED_PRIOR``: τ is tuned on validation (whose mix then picks the prior).
+    prior_adjustment: float = UNIFORM_PRIOR
     #: Decay of an exponential moving average of the weights, updated every step; validation
     #: judges (and the model keeps) the averaged weights. 0: the last step's weights, as before.
     weight_average_decay: float = 0.0
@@ -87,6 +94,11 @@ class TrainingConfig:
     extra_sources: bool = True
     #: Seeds the model's init and batch order.
     seed: int = 0
+    #: Inits trained (seeds ``seed`` … ``seed + N - 1``), each with its naive Bayes head and
+    #: calibration; the one with the best validation objective ships. How lucky an init is moves
+    #: every test figure by about as much as most levers do (docs/training.md, the seed rows), so
+    #: the choice is made on validation, never left to the seed or made on a test set.
+    init_candidates: int = 3
     #: Seeds which names are held out (validation, tests); separate from ``seed`` so that models
     #: of different seeds are scored on the same names. Negative: the same as ``seed``.
     split_seed: int = 0

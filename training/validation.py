@@ -1,8 +1,9 @@
 """The one number every validation-time choice maximizes: the reported figures, source-balanced.
 
-Early stopping, the naive Bayes head's weight and the served prior are all picked on validation
-names. Pooled, the larger source (2,565 extra-source names beside 1,613 tutorial names, Russian
-half of the latter) would decide them; callers send names of every source and language alike, so
+Early stopping, the naive Bayes head's weight and which init ships (and τ, when the config asks
+for a tuned rather than a uniform served prior) are all picked on validation names. Pooled, the
+larger source (2,565 extra-source names beside 1,613 tutorial names, Russian half of the latter)
+would decide them; callers send names of every source and language alike, so
 each source counts once and the mean is the objective.
 
 Per source the figure is the mean of the four any-label figures every evaluation reports

@@ -67,6 +67,7 @@ SINGLE_NAME_CASES: tuple[dict[str, Any], ...] = (
 BATCH_NAMES = [
     "Jordan", "Nguyen", "Schmidt", "Rossi", "Tanaka", "Kowalski", "Dvořák",
     "Papadopoulos", "O'Brien", "García", "Smith-Jones", "Zhang", "Ivanov", "Kim",
+    "Кузнецова", "Παπαδόπουλος", "O\u2019Sullivan",  # romanized in the image: iuliia is there
 ]  # fmt: skip
 TORCH_PROBE = (
     "import importlib.metadata as m, importlib.util as u, json; "

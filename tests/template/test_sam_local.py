@@ -39,6 +39,7 @@ RESULTS_BUCKET = "nameorigin-results-123456789012-us-east-1"
 API_EVENTS = [
     "get_prediction",
     "get_prediction_base64",
+    "get_prediction_cyrillic",  # romanized in the package: iuliia is in the zip
     "predict_invalid_names",
     "unknown_route",
     "get_prediction_wrong_method",

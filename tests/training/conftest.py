@@ -60,6 +60,7 @@ TINY_CONFIG = TrainingConfig(
     ngram_buckets=1024,
     ngram_learning_rate=0.03,
     class_weight_power=0.5,
+    init_candidates=2,  # the pipeline tests exercise the choice between inits
 )
 
 

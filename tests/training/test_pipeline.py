@@ -6,16 +6,19 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 import pytest
+import torch
 from onnx import numpy_helper
 
 from nameorigin.core.classifier import Classifier, Prediction
 from nameorigin.core.manifest import ArtifactError, load_manifest, sha256_of_file
 from nameorigin.core.normalization import DEFAULT_RULE
 from training import pipeline
+from training.corpus import Corpus
 from training.data import DataError, load_names
 from training.export import ExportError
 from training.pipeline import (
@@ -25,7 +28,7 @@ from training.pipeline import (
     run_pipeline,
 )
 from training.schema import manifest_schema_text
-from training.train import TrainingConfig
+from training.train import TUNED_PRIOR, UNIFORM_PRIOR, TrainingConfig
 
 from .conftest import TINY_CONFIG, tiny_sources, write_names
 
@@ -120,6 +123,77 @@ def test_manifest_agrees_with_model_data_and_metrics(promoted: PipelineOptions) 
     assert metrics["split"]["extra"]["cross_source_test"] > 0
     assert metrics["targets_met"].keys() <= metrics["targets"].keys()
     assert (artifacts / "manifest.schema.json").read_text() == manifest_schema_text()
+
+
+def test_the_init_with_the_best_validation_objective_ships(promoted: PipelineOptions) -> None:
+    training = load_manifest(promoted.artifacts_dir).training
+    inits = training["inits"]
+
+    assert [init["seed"] for init in inits] == [0, 1]  # init_candidates = 2 from seed 0
+    best = max(inits, key=lambda init: init["validation_objective"])  # ties: the lower seed
+    assert training["init_seed"] == best["seed"]
+
+
+def test_the_served_prior_is_uniform_by_default(promoted: PipelineOptions) -> None:
+    training = load_manifest(promoted.artifacts_dir).training
+    assert training["prior_adjustment"] == 1.0 - TINY_CONFIG.class_weight_power
+    assert training["served_prior"].startswith("uniform over the labels")
+
+
+@pytest.mark.parametrize(
+    ("prior_adjustment", "expected_tau"),
+    [(UNIFORM_PRIOR, 0.5), (TUNED_PRIOR, 0.3), (0.8, 0.8)],
+)
+def test_calibrate_applies_the_configured_prior(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prior_adjustment: float,
+    expected_tau: float,
+) -> None:
+    _, corpus = pipeline.load_corpus(write_names(tmp_path / "names"), TINY_CONFIG, tiny_sources)
+    config = replace(TINY_CONFIG, init_candidates=1, prior_adjustment=prior_adjustment)
+    monkeypatch.setattr(pipeline, "tune_prior_adjustment", lambda *_: 0.3)
+
+    trained = pipeline.train_candidate(corpus, config, progress=False)
+
+    assert trained.calibration.prior_adjustment == expected_tau
+    text = pipeline.served_prior(config, expected_tau)
+    assert ("uniform over the labels" in text) is (prior_adjustment == UNIFORM_PRIOR)
+    assert ("tuned" in text) is (prior_adjustment == TUNED_PRIOR)
+
+
+def test_train_candidate_keeps_the_init_validation_prefers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, corpus = pipeline.load_corpus(write_names(tmp_path / "names"), TINY_CONFIG, tiny_sources)
+    labels = len(corpus.labels)
+    trained_seeds: list[int] = []
+
+    def fake_init(corpus: Corpus, config: TrainingConfig, *_: object) -> pipeline.TrainedModel:
+        trained_seeds.append(config.seed)
+        calibration = pipeline.Calibration(prior_adjustment=0.5, temperature=1.0)
+        model: Any = config.seed  # stands for the network: names_logits below reads it
+        return pipeline.TrainedModel(model, [], [1], 0.0, calibration, 0.0, seed=config.seed)
+
+    def fake_logits(model: Any, encoder: object, names: list[str]) -> torch.Tensor:
+        # Init 1 answers every validation name right, the others answer every one wrong.
+        targets = corpus.validation.targets
+        answers = targets if model == 1 else (targets + 1) % labels
+        logits = np.zeros((len(names), labels), dtype=np.float32)
+        logits[np.arange(len(names)), answers] = 1.0
+        return torch.from_numpy(logits)
+
+    monkeypatch.setattr(pipeline, "_train_init", fake_init)
+    monkeypatch.setattr(pipeline, "names_logits", fake_logits)
+    trained = pipeline.train_candidate(
+        corpus, replace(TINY_CONFIG, init_candidates=3), progress=False
+    )
+
+    assert trained_seeds == [0, 1, 2]
+    assert trained.seed == 1
+    assert [init["seed"] for init in trained.inits] == [0, 1, 2]
+    objectives = [init["validation_objective"] for init in trained.inits]
+    assert objectives[1] == 1.0 > objectives[0] == objectives[2]
 
 
 def test_worse_candidate_is_refused_and_artifacts_untouched(promoted: PipelineOptions) -> None:

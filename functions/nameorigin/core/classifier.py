@@ -153,7 +153,8 @@ class Classifier:
             return Rejection(
                 name,
                 RejectionReason.NO_LETTERS,
-                "name has no letters left after normalization to the model's alphabet",
+                "name has no letters left after normalization to the model's alphabet; it "
+                f"reads {self.rule.scripts_read()}",
             )
         return normalized
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from nameorigin.core.romanization import SCHEMES, SCRIPTS, romanize
+
 ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 #: Letters that Unicode does not decompose into an ASCII base letter plus combining marks.
@@ -35,8 +37,27 @@ DEFAULT_TRANSLITERATIONS: Mapping[str, str] = MappingProxyType(
         "þ": "th",
         "Þ": "Th",
         "ı": "i",  # noqa: RUF001 - dotless i, deliberately
+        # Apostrophes and hyphens as word processors and phone keyboards type them: O\u2019Brien
+        # is O'Brien (the acute accent alone would otherwise decompose to a space).
+        "\u2019": "'",  # right single quotation mark
+        "\u2018": "'",  # left single quotation mark
+        "\u02bc": "'",  # modifier letter apostrophe
+        "\u00b4": "'",  # acute accent
+        "\u0060": "'",  # grave accent
+        "\u2032": "'",  # prime
+        "\u2010": "-",  # hyphen
+        "\u2011": "-",  # non-breaking hyphen
+        "\u2012": "-",  # figure dash
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2212": "-",  # minus sign
     }
 )
+
+
+#: Greek (ELOT 743) and Russian (BGN/PCGN): the schemes of the extra sources' Greek and Russian
+#: lists, so a caller's Кузнецова reads as the Kuznetsova training saw.
+DEFAULT_ROMANIZATIONS = ("greek-elot-743", "russian-bgn-pcgn")
 
 
 class _DropUnlisted(dict[int, int | None]):
@@ -50,18 +71,23 @@ class _DropUnlisted(dict[int, int | None]):
 class NormalizationRule:
     """How a raw name becomes the character sequence the model reads.
 
-    Steps, in order: transliterate letters without a decomposition, Unicode-decompose
-    (``unicode_form``), drop combining marks, lowercase (if ``lowercase``), turn every kind of
-    white space into a plain space, drop characters outside ``alphabet``, collapse runs of spaces
-    and strip.
+    Steps, in order: romanize words in Greek or Cyrillic script (``romanizations``, the schemes
+    training wrote its Greek and Russian source names in), transliterate letters without a
+    decomposition, Unicode-decompose (``unicode_form``), drop combining marks, lowercase (if
+    ``lowercase``), turn every kind of white space into a plain space, drop characters outside
+    ``alphabet``, collapse runs of spaces and strip.
     """
 
     alphabet: str = ASCII_LETTERS + " '-"
     unicode_form: str = "NFKD"
     lowercase: bool = True
     transliterations: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TRANSLITERATIONS)
+    romanizations: tuple[str, ...] = DEFAULT_ROMANIZATIONS
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.romanizations) - set(SCHEMES))
+        if unknown:
+            raise ValueError(f"unknown romanization schemes {unknown}; known: {sorted(SCHEMES)}")
         if not self.alphabet.isascii():
             raise ValueError("the alphabet must be ASCII so that encoding can work on bytes")
         if len(set(self.alphabet)) != len(self.alphabet):
@@ -74,7 +100,8 @@ class NormalizationRule:
 
     def normalize(self, name: str) -> str:
         """Return ``name`` as the model sees it (possibly empty)."""
-        text = name.translate(self._translit_table)  # type: ignore[attr-defined]
+        text = romanize(name, self.romanizations) if self.romanizations else name
+        text = text.translate(self._translit_table)  # type: ignore[attr-defined]
         text = unicodedata.normalize(self.unicode_form, text)  # type: ignore[arg-type]
         if not text.isascii():
             text = "".join(char for char in text if not unicodedata.combining(char))
@@ -83,6 +110,13 @@ class NormalizationRule:
         if " " in self.alphabet:
             text = " ".join(text.split())
         return " ".join(text.translate(self._keep_table).split())  # type: ignore[attr-defined]
+
+    def scripts_read(self) -> str:
+        """The scripts a name may be written in, for the error that says none of it was read."""
+        romanized = [SCRIPTS[scheme] for scheme in self.romanizations]
+        if not romanized:
+            return "Latin letters"
+        return f"Latin letters, or {' or '.join(romanized)} (romanized)"
 
     def has_letters(self, normalized: str) -> bool:
         """True if a normalized name still holds a letter (not only spaces and punctuation)."""
@@ -95,6 +129,7 @@ class NormalizationRule:
             "unicode_form": self.unicode_form,
             "lowercase": self.lowercase,
             "transliterations": dict(self.transliterations),
+            "romanizations": list(self.romanizations),
         }
 
     @classmethod
@@ -105,6 +140,8 @@ class NormalizationRule:
             unicode_form=str(data["unicode_form"]),
             lowercase=bool(data["lowercase"]),
             transliterations=MappingProxyType(dict(data["transliterations"])),
+            # Rules recorded before romanization existed read Latin letters only.
+            romanizations=tuple(data.get("romanizations", ())),
         )
 
 

@@ -223,3 +223,23 @@ def test_a_file_that_is_not_onnx_is_refused(committed_model_dir: Path, tmp_path:
     write_manifest(manifest, tmp_path / "model")
     with pytest.raises(ArtifactError, match="onnxruntime cannot load"):
         Classifier.load(tmp_path / "model")
+
+
+def test_greek_and_cyrillic_names_get_the_answers_of_their_romanized_spelling(
+    classifier: Classifier,
+) -> None:
+    outcomes = classifier.classify(
+        ["Кузнецова", "Kuznetsova", "Παπαδόπουλος", "Papadopoulos"],
+        top_k=3,
+    )
+    assert all(isinstance(outcome, Prediction) for outcome in outcomes)
+    assert outcomes[0].labels == outcomes[1].labels  # type: ignore[union-attr]
+    assert outcomes[0].log_probabilities == outcomes[1].log_probabilities  # type: ignore[union-attr]
+    assert outcomes[2].labels == outcomes[3].labels  # type: ignore[union-attr]
+
+
+def test_a_script_the_model_cannot_read_is_named_in_the_rejection(classifier: Classifier) -> None:
+    rejection = classifier.classify(["김민준"], top_k=1)[0]
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason is RejectionReason.NO_LETTERS
+    assert "Latin letters, or Greek or Cyrillic" in rejection.message

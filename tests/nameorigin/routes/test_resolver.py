@@ -36,6 +36,7 @@ EXPECTED_STATUS = {
     "get_prediction": 200,
     "get_prediction_accented": 200,
     "get_prediction_base64": 200,
+    "get_prediction_cyrillic": 200,
     "get_prediction_default_n": 200,
     "get_prediction_empty_name": 422,
     "get_prediction_malformed_json": 400,
@@ -141,7 +142,13 @@ def test_check_service_keeps_the_old_body_exactly(resolve: Resolve) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["get_prediction", "get_prediction_accented", "get_prediction_base64"]
+    "name",
+    [
+        "get_prediction",
+        "get_prediction_accented",
+        "get_prediction_base64",
+        "get_prediction_cyrillic",
+    ],
 )
 def test_get_prediction_answers_what_the_classifier_says_in_log_probabilities(
     name: str, resolve: Resolve, loaded_model: Classifier
