@@ -179,17 +179,15 @@ def main(
     for name, overrides in VARIANTS.items():
         kept_row = kept.get(name) if keep and name not in only else None
         rows.append(kept_row or run_variant(name, overrides, data_dir))
-        # Written after every row: a row that fails later costs only itself.
-        _write(rows, kept, keep)
-    rows.append(committed_row(artifacts_dir))
-    _write(rows, {}, False)
+        # Written after every row (recorded rows still to come kept after it): a row that fails
+        # later costs only itself.
+        done = {row["variant"] for row in rows}
+        _write([*rows, *(row for name, row in kept.items() if name not in done)])
+    _write([*rows, committed_row(artifacts_dir)])
 
 
-def _write(rows: list[dict[str, Any]], kept: dict[str, dict[str, Any]], keep: bool) -> None:
-    """The results file: the rows so far, then (when keeping) the recorded rows still to come."""
-    done = {row["variant"] for row in rows}
-    pending = [row for name, row in kept.items() if keep and name not in done]
-    RESULTS.write_text(json.dumps({"variants": [*rows, *pending]}, indent=2) + "\n", "utf-8")
+def _write(rows: list[dict[str, Any]]) -> None:
+    RESULTS.write_text(json.dumps({"variants": rows}, indent=2) + "\n", "utf-8")
 
 
 def _previous_rows() -> dict[str, dict[str, Any]]:

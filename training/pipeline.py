@@ -140,6 +140,8 @@ class Calibration:
 
     prior_adjustment: float
     temperature: float
+    #: The validation objective of the calibrated logits (which init ships is decided on it).
+    validation_objective: float = 0.0
 
 
 def calibrate(
@@ -170,7 +172,8 @@ def calibrate(
         torch.from_numpy(objective.row_weights(len(validation))),
     )
     model.temperature.fill_(temperature)
-    return Calibration(prior_adjustment, temperature)
+    # Figures are rank-based: the temperature changes none of them, τ does.
+    return Calibration(prior_adjustment, temperature, objective(adjusted.numpy()))
 
 
 def make_manifest(
@@ -327,8 +330,7 @@ def train_candidate(
     for offset in range(max(1, config.init_candidates)):
         seed = config.seed + offset
         trained = _train_init(corpus, replace(config, seed=seed), encoder, objective, progress)
-        validation_logits = names_logits(trained.model, encoder, list(corpus.validation.names))
-        value = objective(validation_logits.numpy())
+        value = trained.calibration.validation_objective
         tried.append({"seed": seed, "validation_objective": round(value, 6)})
         _log(f"init seed {seed}: validation objective {value:.4f}")
         if best is None or value > best_value:  # ties: the lower seed

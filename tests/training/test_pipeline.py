@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,10 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-import torch
 from onnx import numpy_helper
 
 from nameorigin.core.classifier import Classifier, Prediction
+from nameorigin.core.encoding import CharacterEncoder
 from nameorigin.core.manifest import ArtifactError, load_manifest, sha256_of_file
 from nameorigin.core.normalization import DEFAULT_RULE
 from training import pipeline
@@ -28,7 +29,8 @@ from training.pipeline import (
     run_pipeline,
 )
 from training.schema import manifest_schema_text
-from training.train import TUNED_PRIOR, UNIFORM_PRIOR, TrainingConfig
+from training.train import TUNED_PRIOR, UNIFORM_PRIOR, TrainingConfig, names_logits
+from training.validation import source_balanced_objective
 
 from .conftest import TINY_CONFIG, tiny_sources, write_names
 
@@ -157,6 +159,13 @@ def test_calibrate_applies_the_configured_prior(
     trained = pipeline.train_candidate(corpus, config, progress=False)
 
     assert trained.calibration.prior_adjustment == expected_tau
+    # The objective the init choice reads is the calibrated model's own on validation.
+    objective = source_balanced_objective(
+        corpus.validation, corpus.validation_sources, corpus.labels, config.selection_figures
+    )
+    encoder = CharacterEncoder(DEFAULT_RULE.alphabet)
+    served = names_logits(trained.model, encoder, list(corpus.validation.names)).numpy()
+    assert trained.calibration.validation_objective == pytest.approx(objective(served))
     text = pipeline.served_prior(config, expected_tau)
     assert ("uniform over the labels" in text) is (prior_adjustment == UNIFORM_PRIOR)
     assert ("tuned" in text) is (prior_adjustment == TUNED_PRIOR)
@@ -169,22 +178,24 @@ def test_train_candidate_keeps_the_init_validation_prefers(
     labels = len(corpus.labels)
     trained_seeds: list[int] = []
 
-    def fake_init(corpus: Corpus, config: TrainingConfig, *_: object) -> pipeline.TrainedModel:
+    def fake_init(
+        corpus: Corpus,
+        config: TrainingConfig,
+        encoder: object,
+        objective: Callable[[np.ndarray], float],
+        *_: object,
+    ) -> pipeline.TrainedModel:
         trained_seeds.append(config.seed)
-        calibration = pipeline.Calibration(prior_adjustment=0.5, temperature=1.0)
-        model: Any = config.seed  # stands for the network: names_logits below reads it
-        return pipeline.TrainedModel(model, [], [1], 0.0, calibration, 0.0, seed=config.seed)
-
-    def fake_logits(model: Any, encoder: object, names: list[str]) -> torch.Tensor:
         # Init 1 answers every validation name right, the others answer every one wrong.
         targets = corpus.validation.targets
-        answers = targets if model == 1 else (targets + 1) % labels
-        logits = np.zeros((len(names), labels), dtype=np.float32)
-        logits[np.arange(len(names)), answers] = 1.0
-        return torch.from_numpy(logits)
+        answers = targets if config.seed == 1 else (targets + 1) % labels
+        logits = np.zeros((len(targets), labels), dtype=np.float32)
+        logits[np.arange(len(targets)), answers] = 1.0
+        calibration = pipeline.Calibration(0.5, 1.0, objective(logits))
+        model: Any = None  # not read: the choice is made on the calibration's objective
+        return pipeline.TrainedModel(model, [], [1], 0.0, calibration, 0.0, seed=config.seed)
 
     monkeypatch.setattr(pipeline, "_train_init", fake_init)
-    monkeypatch.setattr(pipeline, "names_logits", fake_logits)
     trained = pipeline.train_candidate(
         corpus, replace(TINY_CONFIG, init_candidates=3), progress=False
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from nameorigin.core.romanization import SCHEMES, SCRIPTS, romanize
+from nameorigin.core.romanization import SCHEMES, romanize
 
 ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -113,7 +113,7 @@ class NormalizationRule:
 
     def scripts_read(self) -> str:
         """The scripts a name may be written in, for the error that says none of it was read."""
-        romanized = [SCRIPTS[scheme] for scheme in self.romanizations]
+        romanized = [SCHEMES[scheme][0] for scheme in self.romanizations]
         if not romanized:
             return "Latin letters"
         return f"Latin letters, or {' or '.join(romanized)} (romanized)"

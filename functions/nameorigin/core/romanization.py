@@ -89,30 +89,27 @@ def romanize_russian(name: str) -> str:
     return str(iuliia.BGN_PCGN.translate(name)).translate(_BGN_PCGN_FINISH)
 
 
-def _in_script(script: str) -> Callable[[str], bool]:
-    def holds(word: str) -> bool:
-        return any(unicodedata.name(char, "").startswith(script) for char in word)
-
-    return holds
-
-
-#: Scheme name (as the manifest records it) → the script it reads, for error messages.
-SCRIPTS = MappingProxyType({"greek-elot-743": "Greek", "russian-bgn-pcgn": "Cyrillic"})
-#: Scheme name (as the manifest records it) → (does a word need it?, the romanizer).
-SCHEMES: Mapping[str, tuple[Callable[[str], bool], Callable[[str], str]]] = MappingProxyType(
+#: Scheme name (as the manifest records it) → the script it reads (as Unicode names its letters,
+#: and as error messages say it) and its romanizer.
+SCHEMES: Mapping[str, tuple[str, Callable[[str], str]]] = MappingProxyType(
     {
-        "greek-elot-743": (_in_script("GREEK"), romanize_greek),
-        "russian-bgn-pcgn": (_in_script("CYRILLIC"), romanize_russian),
+        "greek-elot-743": ("Greek", romanize_greek),
+        "russian-bgn-pcgn": ("Cyrillic", romanize_russian),
     }
 )
 
 
+def _in_script(word: str, script: str) -> bool:
+    prefix = script.upper()
+    return any(unicodedata.name(char, "").startswith(prefix) for char in word)
+
+
 def romanize(name: str, schemes: tuple[str, ...]) -> str:
     """``name`` with each word in a listed scheme's script romanized; other words unchanged."""
-    if not name or max(name) < "\u0370":  # nothing from the Greek block upward: Latin only
+    if name.isascii() or max(name) < "\u0370":  # nothing from the Greek block upward
         return name
     words = name.split(" ")
     for scheme in schemes:
-        needs, romanizer = SCHEMES[scheme]
-        words = [romanizer(word) if needs(word) else word for word in words]
+        script, romanizer = SCHEMES[scheme]
+        words = [romanizer(word) if _in_script(word, script) else word for word in words]
     return " ".join(words)
